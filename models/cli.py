@@ -1,0 +1,139 @@
+"""Command-line interface shared by the Processing algorithms and headless users.
+
+    python -m models <command> [options]          # human-readable output
+    python -m models <command> --jsonl [options]  # worker protocol (see reporting.py)
+
+Each command lives in ``models/commands/<name>.py`` and defines ``HELP`` (one line),
+``NEEDS_TORCH`` (bool), ``add_arguments(parser)`` and ``run(args, reporter) -> dict``.
+Command modules are imported only when chosen, so ``--help`` and
+``check-environment`` work in an interpreter without torch.
+"""
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+
+from .errors import LrmError, MissingDependencyError
+from .reporting import JsonLinesReporter, TextReporter
+
+# command name -> module in models.commands
+COMMANDS = {
+    "check-environment": "check_environment",
+    "create-sample-data": "create_sample_data",
+    "train-translator": "train_translator",
+    "translate": "translate",
+    "train-segmenter": "train_segmenter",
+    "classify": "classify",
+    "evaluate": "evaluate",
+    "convert-labels": "convert_labels",
+}
+
+REQUIREMENTS_HINT = (
+    '"{python}" -m pip install -r "{root}/requirements.txt" -c "{root}/constraints.txt"'
+)
+
+
+def plugin_root():
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def install_command():
+    return REQUIREMENTS_HINT.format(python=sys.executable, root=plugin_root())
+
+
+def check_backend_dependencies():
+    """Raise MissingDependencyError naming this interpreter and the install command."""
+    missing = []
+    for module in ("torch", "segmentation_models_pytorch", "safetensors", "osgeo.gdal", "numpy"):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # ImportError, or a broken binary wheel
+            missing.append(f"{module} ({type(exc).__name__}: {exc})")
+    if missing:
+        raise MissingDependencyError(
+            f"The Python interpreter {sys.executable} (Python {sys.version.split()[0]}) cannot "
+            f"import: {'; '.join(missing)}. Install the backend requirements with:\n  "
+            f"{install_command()}\nor choose another interpreter in Processing options > "
+            f"Providers > LRM Adapt > 'Python interpreter with PyTorch' (or set LRM_PYTHON). "
+            f"GDAL's Python bindings (osgeo) come from your system or QGIS install."
+        )
+
+
+def _load_command(name):
+    return importlib.import_module(f"{__package__}.commands.{COMMANDS[name]}")
+
+
+def build_parser(command_modules=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m models",
+        description="LRM Adapt backend: one-shot domain adaptation for land-cover mapping.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+    sub.required = True
+    for name in COMMANDS:
+        module = (command_modules or {}).get(name)
+        help_text = getattr(module, "HELP", None) if module else None
+        p = sub.add_parser(name, help=help_text or name)
+        p.add_argument("--jsonl", action="store_true",
+                       help="write the JSON-lines worker protocol on stdout")
+        if module is not None:
+            module.add_arguments(p)
+    return parser
+
+
+def _protocol_stream():
+    """Keep the real stdout for the protocol and send fd 1 to stderr.
+
+    Libraries that print (or C code writing to fd 1) then cannot corrupt the
+    JSON-lines stream the Processing algorithm parses.
+    """
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return proto
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    jsonl = "--jsonl" in argv
+    reporter = JsonLinesReporter(_protocol_stream()) if jsonl else TextReporter()
+
+    name = next((a for a in argv if not a.startswith("-")), None)
+    modules = {}
+    try:
+        if name in COMMANDS:
+            module = _load_command(name)
+            modules[name] = module
+        parser = build_parser(modules)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help or a usage error
+            if jsonl and exc.code:
+                reporter.error(f"invalid arguments for 'python -m models {name}': "
+                               f"{' '.join(argv)} (see stderr)", kind="usage")
+            return exc.code
+        module = modules[args.command]
+        if getattr(module, "NEEDS_TORCH", True):
+            check_backend_dependencies()
+        result = module.run(args, reporter)
+        reporter.progress(100)
+        reporter.result(result or {})
+        return 0
+    except LrmError as exc:
+        reporter.error(str(exc), kind=exc.kind)
+        return 2
+    except KeyboardInterrupt:
+        reporter.error("interrupted", kind="cancelled")
+        return 130
+    except MemoryError:
+        reporter.error("The worker ran out of memory (RAM). Use a smaller BATCH_SIZE or "
+                       "PATCH_SIZE.", kind="device")
+        return 2
+    except Exception as exc:  # internal error: message for the user, traceback for a bug report
+        traceback.print_exc(file=sys.stderr)
+        reporter.error(f"internal error in the LRM backend: {type(exc).__name__}: {exc}. "
+                       f"The traceback is in the log; please report it.", kind="internal")
+        return 1

@@ -1,0 +1,1 @@
+"""One module per backend command; see models/cli.py for the contract."""
