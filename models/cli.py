@@ -4,9 +4,10 @@
     python -m models <command> --jsonl [options]  # worker protocol (see reporting.py)
 
 Each command lives in ``models/commands/<name>.py`` and defines ``HELP`` (one line),
-``NEEDS_TORCH`` (bool), ``add_arguments(parser)`` and ``run(args, reporter) -> dict``.
-Command modules are imported only when chosen, so ``--help`` and
-``check-environment`` work in an interpreter without torch.
+``add_arguments(parser)`` and ``run(args, reporter) -> dict``. Command modules are
+imported only when chosen, and the backend's dependencies are checked before a
+command outside ``COMMANDS_WITHOUT_TORCH`` is imported, so a missing torch is one
+clear error naming the interpreter and the install command.
 """
 
 import argparse
@@ -29,6 +30,9 @@ COMMANDS = {
     "evaluate": "evaluate",
     "convert-labels": "convert_labels",
 }
+
+# Commands that run without torch (everything else checks for it before importing).
+COMMANDS_WITHOUT_TORCH = {"check-environment", "create-sample-data"}
 
 REQUIREMENTS_HINT = (
     '"{python}" -m pip install -r "{root}/requirements.txt" -c "{root}/constraints.txt"'
@@ -105,6 +109,8 @@ def main(argv=None):
     modules = {}
     try:
         if name in COMMANDS:
+            if name not in COMMANDS_WITHOUT_TORCH:
+                check_backend_dependencies()
             module = _load_command(name)
             modules[name] = module
         parser = build_parser(modules)
@@ -116,8 +122,6 @@ def main(argv=None):
                                f"{' '.join(argv)} (see stderr)", kind="usage")
             return exc.code
         module = modules[args.command]
-        if getattr(module, "NEEDS_TORCH", True):
-            check_backend_dependencies()
         result = module.run(args, reporter)
         reporter.progress(100)
         reporter.result(result or {})

@@ -1,0 +1,48 @@
+"""lrm:create_sample_data -- the embedded synthetic source/target data set."""
+
+from qgis.core import (QgsProcessingOutputMultipleLayers, QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterNumber)
+
+from .base import GROUP_TOOLS, LrmAlgorithm
+
+
+class CreateSampleData(LrmAlgorithm):
+    NAME = "create_sample_data"
+    DISPLAY_NAME = "Create sample data"
+    GROUP = GROUP_TOOLS
+    HELP = (
+        "Writes a small synthetic data set for trying the plugin: a source domain and a target "
+        "domain of aerial-looking 3-band IR-R-G scenes with the six ISPRS classes (clutter, "
+        "building, low vegetation, tree, car, impervious surfaces) and a real domain shift "
+        "between them (different spectral response per class, resolution, blur and noise).\n\n"
+        "Layout of OUTPUT_FOLDER: source/images, source/labels (class indices with a colour "
+        "table), source/labels_rgb (ISPRS colours), target/images, target/labels and "
+        "target/labels_rgb (reference labels, for evaluation only), all georeferenced GeoTIFFs. "
+        "The same SEED gives the same files.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", "Output folder"))
+        self.addParameter(QgsProcessingParameterNumber(
+            "TILES", "Tiles per domain", QgsProcessingParameterNumber.Integer, 6, minValue=1, maxValue=500))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SIZE", "Tile size (pixels per side)", QgsProcessingParameterNumber.Integer, 256,
+            minValue=64, maxValue=8192))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0, minValue=0))
+        self.addOutput(QgsProcessingOutputMultipleLayers("SOURCE_IMAGES", "Source images"))
+        self.addOutput(QgsProcessingOutputMultipleLayers("SOURCE_LABELS", "Source labels"))
+        self.addOutput(QgsProcessingOutputMultipleLayers("TARGET_IMAGES", "Target images"))
+        self.addOutput(QgsProcessingOutputMultipleLayers("TARGET_LABELS", "Target reference labels"))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        args = ["--output-folder", folder,
+                "--tiles", self.parameterAsInt(parameters, "TILES", context),
+                "--size", self.parameterAsInt(parameters, "SIZE", context),
+                "--seed", self.parameterAsInt(parameters, "SEED", context)]
+        result = self.run_backend("create-sample-data", args, feedback)
+        return {"OUTPUT_FOLDER": result.get("output_folder", folder),
+                "SOURCE_IMAGES": result.get("source_images", []),
+                "SOURCE_LABELS": result.get("source_labels", []),
+                "TARGET_IMAGES": result.get("target_images", []),
+                "TARGET_LABELS": result.get("target_labels", [])}

@@ -1,0 +1,1 @@
+"""QGIS-facing glue: the plugin class, the Processing provider and GUI actions."""
