@@ -25,7 +25,8 @@ if [ -z "${LRM_PYTHON:-}" ] && [ -x "$ROOT/.venv/bin/python" ]; then
 fi
 BIN=/usr/bin/qgis_process.bin
 [ -x "$BIN" ] || BIN="$(command -v qgis_process)"
-PROFILE_INI="${HOME}/.local/share/QGIS/QGIS3/profiles/default/QGIS/QGIS3.ini"
+# QGIS_CUSTOM_CONFIG_PATH (set e.g. by pytest-qgis) moves the profile folder.
+PROFILE_INI="${QGIS_CUSTOM_CONFIG_PATH:-${HOME}/.local/share/QGIS/QGIS3}/profiles/default/QGIS/QGIS3.ini"
 if ! grep -qs '^lrm_adapt=true' "$PROFILE_INI"; then
   "$BIN" plugins enable lrm_adapt >/dev/null 2>&1 || true
 fi
