@@ -1,9 +1,21 @@
 """Processing algorithms: one module per algorithm, thin over the backend worker."""
 
 from .check_environment import CheckEnvironment
+from .classify import Classify
+from .convert_labels import ConvertLabels
 from .create_sample_data import CreateSampleData
+from .evaluate import Evaluate
+from .train_segmenter import TrainSegmenter
+from .train_translator import TrainTranslator
+from .translate import Translate
 
 ALGORITHMS = [
     CheckEnvironment,
     CreateSampleData,
+    TrainTranslator,
+    Translate,
+    TrainSegmenter,
+    Classify,
+    Evaluate,
+    ConvertLabels,
 ]

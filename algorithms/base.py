@@ -80,3 +80,17 @@ class LrmAlgorithm(QgsProcessingAlgorithm):
 
     def run_backend(self, command, args, feedback, outputs=(), progress_range=(0.0, 100.0)):
         return run_backend(command, args, feedback, outputs=outputs, progress_range=progress_range)
+
+
+def run_training(algorithm, command, args, feedback, output, progress_range=(0.0, 100.0)):
+    """Run a training command; on cancel, say whether the best model so far was kept."""
+    from .worker import WorkerCancelled
+
+    try:
+        return algorithm.run_backend(command, args, feedback, outputs=[output],
+                                     progress_range=progress_range)
+    except WorkerCancelled:
+        if os.path.isfile(output):
+            raise WorkerCancelled(f"Training was cancelled. The best model so far is kept at "
+                                  f"{output}; it is a valid model file.") from None
+        raise WorkerCancelled("Training was cancelled before a first model was saved.") from None

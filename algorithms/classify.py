@@ -1,0 +1,49 @@
+"""lrm:classify -- classify a raster of any size with a segmenter model."""
+
+from qgis.core import QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer
+
+from . import parameters as P
+from .base import GROUP_SEGMENTATION, LrmAlgorithm
+from .styling import style_on_load
+
+
+class Classify(LrmAlgorithm):
+    NAME = "classify"
+    DISPLAY_NAME = "Classify raster"
+    GROUP = GROUP_SEGMENTATION
+    HELP = (
+        "Classifies INPUT with a model from 'Train segmenter'. Any raster size: overlapping "
+        "windows (OVERLAP pixels) whose class probabilities are blended (no seams), written "
+        "window by window. The class raster is 8-bit with the model's class table as colour "
+        "table and category names (and a .qml style next to it); it loads with a paletted "
+        "renderer showing the class names. Input nodata becomes output nodata (255). "
+        "OUTPUT_CONFIDENCE (optional) is the per-pixel probability of the chosen class.\n\n"
+        "INPUT must have the bands the model was trained on. Lower BATCH_SIZE if the GPU runs "
+        "out of memory. DEVICE: auto, cpu, cuda or cuda:N.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer("INPUT", "Input raster"))
+        self.addParameter(P.model_file("MODEL", "Segmenter model"))
+        self.addParameter(P.integer("OVERLAP", "Overlap between windows (pixels)", 64, 0, is_advanced=True))
+        self.addParameter(P.integer("BATCH_SIZE", "Batch size (windows)", 4, 1, is_advanced=True))
+        self.addParameter(P.device())
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Classified raster"))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            "OUTPUT_CONFIDENCE", "Confidence (probability of the chosen class)", optional=True,
+            createByDefault=False))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        confidence = self.parameterAsOutputLayer(parameters, "OUTPUT_CONFIDENCE", context)
+        args = ["--input", self.raster_path(parameters, "INPUT", context),
+                "--model", self.parameterAsFile(parameters, "MODEL", context),
+                "--overlap", self.parameterAsInt(parameters, "OVERLAP", context),
+                "--batch-size", self.parameterAsInt(parameters, "BATCH_SIZE", context),
+                "--device", self.parameterAsString(parameters, "DEVICE", context) or "auto",
+                "--output", output]
+        if confidence:
+            args += ["--output-confidence", confidence]
+        result = self.run_backend("classify", args, feedback, outputs=[output, confidence])
+        style_on_load(context, output)
+        return {"OUTPUT": result.get("output", output),
+                "OUTPUT_CONFIDENCE": result.get("output_confidence") or confidence or None}

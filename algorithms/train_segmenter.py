@@ -1,0 +1,95 @@
+"""lrm:train_segmenter -- train a U-Net on images with labels (e.g. translated source images)."""
+
+from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterString)
+
+from . import parameters as P
+from .base import GROUP_SEGMENTATION, LrmAlgorithm, run_training
+
+NUMERIC = [  # (name, description, kind, default, minimum, maximum, advanced)
+    ("PATCH_SIZE", "Patch size (pixels)", "int", 512, 32, 8192, False),
+    ("BATCH_SIZE", "Batch size", "int", 8, 1, 4096, False),
+    ("EPOCHS", "Maximum number of epochs", "int", 100, 1, 100000, False),
+    ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, 10**9, False),
+    ("LEARNING_RATE", "Learning rate", "double", 0.001, 0.0, 10.0, True),
+    ("WEIGHT_DECAY", "Weight decay", "double", 0.0005, 0.0, 1.0, True),
+    ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, 100000, True),
+    ("VALIDATION_FRACTION", "Share of patches held out for validation", "double", 0.15, 0.0, 0.9, True),
+]
+
+
+class TrainSegmenter(LrmAlgorithm):
+    NAME = "train_segmenter"
+    DISPLAY_NAME = "Train segmenter (U-Net)"
+    GROUP = GROUP_SEGMENTATION
+    HELP = (
+        "Trains a U-Net (segmentation-models-pytorch) to classify land cover from IMAGES and "
+        "their LABELS, paired by order (each pair must have the same size and georeferencing). "
+        "For domain adaptation, IMAGES are the source images translated with 'Translate raster'.\n\n"
+        "LABEL_FORMAT (enum, in this order): 0 class indices in one band, 1 colour-coded labels "
+        "in three bands, mapped through the class table. CLASSES: empty for the six ISPRS "
+        "classes (0 clutter/background, 1 building, 2 low vegetation, 3 tree, 4 car, "
+        "5 impervious surfaces), or 'index name r,g,b' entries separated by ';' (e.g. "
+        "'0 water 0,0,255; 1 land 0,255,0'), or a .csv (index,name,r,g,b) or .qml file. "
+        "Unknown colours or out-of-range indices are an error listing them. Pixels equal to "
+        "IGNORE_VALUE are left out of the loss and the metrics.\n\n"
+        "ENCODER: any segmentation-models-pytorch encoder (default resnet101, as in the paper). "
+        "ImageNet weights come from ENCODER_WEIGHTS, the local cache, or a download when online; "
+        "otherwise training starts from random weights (with a warning). Early stopping on the "
+        "validation loss (PATIENCE); the best model is saved whenever validation improves, so a "
+        "cancelled run keeps it. DEVICE: auto, cpu, cuda or cuda:N; lower BATCH_SIZE or "
+        "PATCH_SIZE if the GPU runs out of memory.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(P.raster_list("IMAGES", "Images"))
+        self.addParameter(P.raster_list("LABELS", "Labels (same order as the images)"))
+        self.addParameter(P.label_format())
+        self.addParameter(P.classes())
+        self.addParameter(P.ignore_value())
+        self.addParameter(P.bands())
+        self.addParameter(QgsProcessingParameterString("ENCODER", "Encoder", "resnet101"))
+        self.addParameter(P.weights_file("ENCODER_WEIGHTS", "Pretrained encoder weights"))
+        for name, description, kind, default, minimum, maximum, is_adv in NUMERIC:
+            factory = P.integer if kind == "int" else P.double
+            self.addParameter(factory(name, description, default, minimum, maximum, is_advanced=is_adv))
+        self.addParameter(P.device())
+        self.addParameter(P.seed())
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Segmenter model", "Model files (*.safetensors)"))
+        self.addOutput(QgsProcessingOutputNumber("BEST_VALIDATION_MIOU", "Best validation mIoU (%)"))
+        self.addOutput(QgsProcessingOutputNumber("EPOCHS_RUN", "Epochs run"))
+
+    def build_args(self, parameters, context):
+        images = self.raster_paths(parameters, "IMAGES", context)
+        labels = self.raster_paths(parameters, "LABELS", context)
+        if len(images) != len(labels):
+            raise QgsProcessingException(
+                f"{len(images)} image(s) but {len(labels)} label raster(s): give one label raster "
+                f"per image, in the same order.")
+        args = []
+        for image, label in zip(images, labels):
+            args += ["--images", image, "--labels", label]
+        args += ["--label-format", P.LABEL_FORMATS[self.parameterAsEnum(parameters, "LABEL_FORMAT", context)],
+                 "--ignore-value", self.parameterAsInt(parameters, "IGNORE_VALUE", context),
+                 "--encoder", self.parameterAsString(parameters, "ENCODER", context).strip() or "resnet101"]
+        for name, value in (("CLASSES", self.parameterAsString(parameters, "CLASSES", context)),
+                            ("BANDS", self.parameterAsString(parameters, "BANDS", context)),
+                            ("ENCODER_WEIGHTS", self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context))):
+            if value and value.strip():
+                args += [P.flag(name), value.strip()]
+        for name, _, kind, _, _, _, _ in NUMERIC:
+            value = (self.parameterAsInt if kind == "int" else self.parameterAsDouble)(parameters, name, context)
+            args += [P.flag(name), repr(value)]
+        args += ["--device", self.parameterAsString(parameters, "DEVICE", context) or "auto",
+                 "--seed", self.parameterAsInt(parameters, "SEED", context)]
+        return args
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        if not output.lower().endswith(".safetensors"):
+            raise QgsProcessingException(f"OUTPUT must be a .safetensors file, not {output}.")
+        args = self.build_args(parameters, context) + ["--output", output]
+        result = run_training(self, "train-segmenter", args, feedback, output)
+        return {"OUTPUT": result.get("output", output),
+                "BEST_VALIDATION_MIOU": result.get("best_validation_miou"),
+                "EPOCHS_RUN": result.get("epochs_run")}

@@ -1,0 +1,114 @@
+"""lrm:train_translator -- train the one-shot translator on SOURCE and one TARGET sample."""
+
+from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber, QgsProcessingOutputString,
+                       QgsProcessingParameterEnum, QgsProcessingParameterExtent,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
+
+from . import parameters as P
+from .base import GROUP_ADAPTATION, LrmAlgorithm, advanced, run_training
+
+# Enum order is public (qgis_process passes indices): append only.
+METHODS = ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan"]
+METHOD_NAMES = ["LRM one-shot translator (paper)", "Histogram matching", "Fourier domain adaptation (FDA)",
+                "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)"]
+
+NUMERIC = [  # (name, description, kind, default, minimum, advanced)
+    ("PATCH_SIZE", "Patch size (pixels)", "int", 512, 32, False),
+    ("BATCH_SIZE", "Batch size", "int", 8, 1, False),
+    ("EPOCHS", "Maximum number of epochs", "int", 100, 1, False),
+    ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, False),
+    ("LEARNING_RATE", "Learning rate", "double", 0.001, 0.0, True),
+    ("WEIGHT_DECAY", "Weight decay", "double", 0.0005, 0.0, True),
+    ("LAMBDA_REC", "Weight of the reconstruction loss", "double", 30.0, 0.0, True),
+    ("LAMBDA_ADV", "Weight of the adversarial loss", "double", 1000.0, 0.0, True),
+    ("LAMBDA_CONTENT", "Weight of the content loss", "double", 1.0, 0.0, True),
+    ("LAMBDA_STYLE", "Weight of the style loss", "double", 5.0, 0.0, True),
+    ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, True),
+]
+
+
+class TrainTranslator(LrmAlgorithm):
+    NAME = "train_translator"
+    DISPLAY_NAME = "Train translator (one-shot)"
+    GROUP = GROUP_ADAPTATION
+    HELP = (
+        "Trains an image-to-image translator that restyles SOURCE images like the TARGET "
+        "image, from a single PATCH_SIZE square sample of TARGET (the one-shot sample).\n\n"
+        "SOURCE: the labelled-domain images (one or more rasters). TARGET: a raster of the "
+        "domain to adapt to; the sample is taken inside TARGET_EXTENT when given (any CRS), "
+        "otherwise chosen automatically (a patch without nodata whose colours are most "
+        "representative of the whole layer). BANDS: which bands to translate (default 1,2,3); "
+        "SOURCE and TARGET must both have them.\n\n"
+        "METHOD (enum, in this order): 0 lrm (default; the paper's 0.115M-parameter latent "
+        "mixing translator), 1 histogram_matching, 2 fda (Fourier domain adaptation, FDA_BETA), "
+        "3 cyclegan (samples the whole TARGET layer), 4 colormapgan (8-bit imagery only).\n\n"
+        "Training stops after EPOCHS, at MAX_ITERATIONS (0 = no cap; use e.g. 50 for a quick "
+        "look on a CPU) or when the validation loss on held-out SOURCE patches has not improved "
+        "for PATIENCE epochs. The best model is saved whenever validation improves, so a "
+        "cancelled run keeps it. Without pretrained VGG19 weights (VGG_WEIGHTS, or torchvision's "
+        "cache) the style and content losses use a random VGG19 and results are worse; "
+        "'Check environment' shows where the weights are looked for.\n\n"
+        "DEVICE: auto (CUDA GPU when available), cpu, cuda or cuda:N. If the GPU runs out of "
+        "memory, lower BATCH_SIZE or PATCH_SIZE. The model file (.safetensors) holds everything "
+        "'Translate raster' needs.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(P.raster_list("SOURCE", "Source images"))
+        self.addParameter(QgsProcessingParameterRasterLayer("TARGET", "Target (one-shot sample) layer"))
+        self.addParameter(QgsProcessingParameterExtent("TARGET_EXTENT", "Extent of the one-shot sample",
+                                                       optional=True))
+        self.addParameter(P.bands())
+        self.addParameter(QgsProcessingParameterEnum("METHOD", "Translation method", METHOD_NAMES,
+                                                     defaultValue=0))
+        for name, description, kind, default, minimum, is_adv in NUMERIC:
+            factory = P.integer if kind == "int" else P.double
+            self.addParameter(factory(name, description, default, minimum, is_advanced=is_adv))
+        self.addParameter(P.double("FDA_BETA", "FDA: size of the swapped low-frequency band (beta)",
+                                   0.01, 0.0, 0.5, is_advanced=True))
+        self.addParameter(P.weights_file("VGG_WEIGHTS", "Pretrained VGG19 weights (.pth)"))
+        self.addParameter(P.device())
+        self.addParameter(P.seed())
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Translator model", "Model files (*.safetensors)"))
+        self.addOutput(QgsProcessingOutputNumber("PARAMETERS", "Trainable parameters (encoder + decoder)"))
+        self.addOutput(QgsProcessingOutputNumber("SECONDS_PER_ITERATION", "Seconds per training iteration"))
+        self.addOutput(QgsProcessingOutputNumber("BEST_VALIDATION_LOSS", "Best validation loss"))
+        self.addOutput(QgsProcessingOutputString("TARGET_WINDOW", "One-shot window (x, y, width, height in TARGET pixels)"))
+
+    def build_args(self, parameters, context):
+        target_layer = self.parameterAsRasterLayer(parameters, "TARGET", context)
+        args = []
+        for path in self.raster_paths(parameters, "SOURCE", context):
+            args += ["--source", path]
+        args += ["--target", self.raster_path(parameters, "TARGET", context, target_layer)]
+        if parameters.get("TARGET_EXTENT") not in (None, ""):
+            extent = self.parameterAsExtent(parameters, "TARGET_EXTENT", context, target_layer.crs())
+            if not extent.isNull() and not extent.isEmpty():
+                args += ["--target-extent", f"{extent.xMinimum()!r},{extent.yMinimum()!r},"
+                                            f"{extent.xMaximum()!r},{extent.yMaximum()!r}"]
+        bands = self.parameterAsString(parameters, "BANDS", context).strip()
+        if bands:
+            args += ["--bands", bands]
+        args += ["--method", METHODS[self.parameterAsEnum(parameters, "METHOD", context)]]
+        for name, _, kind, _, _, _ in NUMERIC + [("FDA_BETA", "", "double", 0, 0, True)]:
+            value = (self.parameterAsInt if kind == "int" else self.parameterAsDouble)(parameters, name, context)
+            args += [P.flag(name), repr(value)]
+        vgg = self.parameterAsFile(parameters, "VGG_WEIGHTS", context)
+        if vgg:
+            args += ["--vgg-weights", vgg]
+        args += ["--device", self.parameterAsString(parameters, "DEVICE", context) or "auto",
+                 "--seed", self.parameterAsInt(parameters, "SEED", context)]
+        return args
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        if not output.lower().endswith(".safetensors"):
+            raise QgsProcessingException(f"OUTPUT must be a .safetensors file, not {output}.")
+        args = self.build_args(parameters, context) + ["--output", output]
+        result = run_training(self, "train-translator", args, feedback, output)
+        window = result.get("target_window") or []
+        return {"OUTPUT": result.get("output", output),
+                "PARAMETERS": result.get("parameters"),
+                "SECONDS_PER_ITERATION": result.get("seconds_per_iteration"),
+                "BEST_VALIDATION_LOSS": result.get("best_validation_loss"),
+                "TARGET_WINDOW": ",".join(str(v) for v in window)}
