@@ -77,7 +77,9 @@ class OffendingValues:
         listed = ", ".join(f"{v}: {c} pixel{'s' if c != 1 else ''}" for v, c in items[:MAX_LISTED])
         more = f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
         total = sum(self.counts.values())
-        return (f"{self.path}: {total} pixel(s) have {self.what} ({listed}{more}). "
+        image = (" So many different values suggest an image rather than a label raster."
+                 if len(items) > 1000 else "")
+        return (f"{self.path}: {total} pixel(s) have {self.what} ({listed}{more}).{image} "
                 f"{self.hint}")
 
     def raise_if_any(self):
@@ -168,9 +170,9 @@ class LabelReader:
             known = ", ".join(f"{n} {c}" for n, c in zip(classes.names, classes.colors))
             self.offenders = OffendingValues(
                 "colours that are not in the class table", path,
-                f"The class table has: {known}. Give a CLASSES table with these colours, set "
-                f"those pixels to the raster's nodata value to ignore them, or use LABEL_FORMAT "
-                f"'index' if the raster holds class indices.")
+                f"The class table has: {known}. Give a CLASSES table that includes the colours "
+                f"above, set those pixels to the raster's nodata value to ignore them, or use "
+                f"LABEL_FORMAT 'index' if the raster holds class indices.")
         else:
             self.bands = [1]
             rgb_hint = (" This raster has 3 or more bands: if it is colour-coded, use "
