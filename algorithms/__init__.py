@@ -1,5 +1,6 @@
 """Processing algorithms: one module per algorithm, thin over the backend worker."""
 
+from .adapt import Adapt
 from .check_environment import CheckEnvironment
 from .classify import Classify
 from .convert_labels import ConvertLabels
@@ -18,4 +19,5 @@ ALGORITHMS = [
     Classify,
     Evaluate,
     ConvertLabels,
+    Adapt,
 ]

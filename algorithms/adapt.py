@@ -1,0 +1,197 @@
+"""lrm:adapt -- the whole method: train translator, translate sources, train segmenter,
+classify the target, and (with reference labels) evaluate.
+
+Each stage runs the stage's own algorithm as a child algorithm, so lrm:adapt, the
+shipped graphical model and the individual algorithms share one code path. Progress is
+reported per stage through QgsProcessingMultiStepFeedback; cancel ends the running
+stage's worker at once.
+"""
+
+import os
+import tempfile
+
+from qgis.core import (QgsProcessing, QgsProcessingContext, QgsProcessingException,
+                       QgsProcessingMultiStepFeedback, QgsProcessingOutputNumber,
+                       QgsProcessingParameterEnum, QgsProcessingParameterExtent,
+                       QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterFolderDestination, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString, QgsProcessingUtils)
+
+from . import parameters as P
+from .base import GROUP_ADAPTATION, LrmAlgorithm
+from .presets import PRESET_NAMES, PRESETS
+from .styling import style_on_load
+
+
+class Adapt(LrmAlgorithm):
+    NAME = "adapt"
+    DISPLAY_NAME = "Adapt to target (one-shot, end to end)"
+    GROUP = GROUP_ADAPTATION
+    HELP = (
+        "The whole method in one run: trains the one-shot translator on SOURCE images and one "
+        "sample of TARGET, translates every SOURCE image into the target's style, trains a U-Net "
+        "on the translated images with SOURCE_LABELS, and classifies the TARGET layer "
+        "(OUTPUT_CLASSIFIED, styled with the class table). With TARGET_REFERENCE (labels of the "
+        "target, used only for evaluation) it also reports mIoU, mean F1 and overall accuracy "
+        "(OUTPUT_HTML).\n\n"
+        "PRESET (enum, in this order): 0 paper (the paper's settings: 512 px patches, batch 8, "
+        "up to 100 epochs with early stopping, ResNet-101; hours on a GPU), 1 quick (128 px, "
+        "batch 4, ResNet-18, 150 translator and 300 segmenter iterations; minutes on a CPU). "
+        "PATCH_SIZE, BATCH_SIZE, TRANSLATOR_ITERATIONS, SEGMENTER_ITERATIONS left at 0 and "
+        "ENCODER left empty take the preset's value.\n\n"
+        "LABEL_FORMAT (enum, in this order): 0 class indices, 1 colour-coded. CLASSES: empty for "
+        "the six ISPRS classes, or 'index name r,g,b; ...', or a .csv/.qml file. TARGET_EXTENT "
+        "chooses where the one-shot sample is taken (otherwise automatically). Translated source "
+        "images are kept in OUTPUT_TRANSLATED_FOLDER when given. DEVICE: auto, cpu, cuda, cuda:N.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(P.raster_list("SOURCE", "Source images"))
+        self.addParameter(P.raster_list("SOURCE_LABELS", "Source labels (same order as the images)"))
+        self.addParameter(P.label_format())
+        self.addParameter(P.classes())
+        self.addParameter(QgsProcessingParameterRasterLayer("TARGET", "Target layer (one-shot sample and area to classify)"))
+        self.addParameter(QgsProcessingParameterExtent("TARGET_EXTENT", "Extent of the one-shot sample", optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            "TARGET_REFERENCE", "Target reference labels (evaluation only)", optional=True))
+        self.addParameter(QgsProcessingParameterEnum("PRESET", "Preset", ["paper", "quick"], defaultValue=0))
+        self.addParameter(P.integer("PATCH_SIZE", "Patch size (0 = preset)", 0, 0))
+        self.addParameter(P.integer("BATCH_SIZE", "Batch size (0 = preset)", 0, 0))
+        self.addParameter(P.integer("TRANSLATOR_ITERATIONS", "Translator iterations (0 = preset)", 0, 0))
+        self.addParameter(P.integer("SEGMENTER_ITERATIONS", "Segmenter iterations (0 = preset)", 0, 0))
+        self.addParameter(QgsProcessingParameterString("ENCODER", "Encoder (empty = preset)", "", optional=True))
+        self.addParameter(P.bands())
+        self.addParameter(P.weights_file("VGG_WEIGHTS", "Pretrained VGG19 weights (.pth)"))
+        self.addParameter(P.weights_file("ENCODER_WEIGHTS", "Pretrained encoder weights"))
+        self.addParameter(P.device())
+        self.addParameter(P.seed())
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_TRANSLATOR", "Translator model", "Model files (*.safetensors)"))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_SEGMENTER", "Segmenter model", "Model files (*.safetensors)"))
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CLASSIFIED", "Classified target"))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            "OUTPUT_TRANSLATED_FOLDER", "Folder for the translated source images", optional=True,
+            createByDefault=False))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", "Evaluation report (needs TARGET_REFERENCE)", "HTML files (*.html)",
+            optional=True, createByDefault=False))
+        self.addOutput(QgsProcessingOutputNumber("MIOU", "mIoU (%)"))
+        self.addOutput(QgsProcessingOutputNumber("MEAN_F1", "Mean F1 (%)"))
+        self.addOutput(QgsProcessingOutputNumber("OVERALL_ACCURACY", "Overall accuracy (%)"))
+
+    # -- helpers ----------------------------------------------------------------------
+    def settings(self, parameters, context):
+        preset = PRESETS[PRESET_NAMES[self.parameterAsEnum(parameters, "PRESET", context)]]
+        value = lambda name, key: self.parameterAsInt(parameters, name, context) or preset[key]  # noqa: E731
+        return {
+            "patch_size": value("PATCH_SIZE", "patch_size"),
+            "batch_size": value("BATCH_SIZE", "batch_size"),
+            "translator_iterations": value("TRANSLATOR_ITERATIONS", "translator_iterations"),
+            "segmenter_iterations": value("SEGMENTER_ITERATIONS", "segmenter_iterations"),
+            "encoder": self.parameterAsString(parameters, "ENCODER", context).strip() or preset["encoder"],
+            "translator_epochs": preset["translator_epochs"], "segmenter_epochs": preset["segmenter_epochs"],
+            "patience": preset["patience"], "overlap": preset["overlap"],
+        }
+
+    @staticmethod
+    def run_child(algorithm_id, params, context, feedback):
+        import processing
+
+        if feedback.isCanceled():
+            raise QgsProcessingException("Cancelled.")
+        return processing.run(algorithm_id, params, context=context, feedback=feedback,
+                              is_child_algorithm=True)
+
+    # -- the pipeline -----------------------------------------------------------------
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        s = self.settings(parameters, context)
+        sources = self.raster_paths(parameters, "SOURCE", context)
+        labels = self.raster_paths(parameters, "SOURCE_LABELS", context)
+        if len(sources) != len(labels):
+            raise QgsProcessingException(f"{len(sources)} SOURCE image(s) but {len(labels)} "
+                                         f"SOURCE_LABELS raster(s): give one label raster per image.")
+        target_layer = self.parameterAsRasterLayer(parameters, "TARGET", context)
+        target = self.raster_path(parameters, "TARGET", context, target_layer)
+        reference_layer = self.parameterAsRasterLayer(parameters, "TARGET_REFERENCE", context)
+        reference = self.raster_path(parameters, "TARGET_REFERENCE", context, reference_layer) if reference_layer else None
+        translator = self.parameterAsFileOutput(parameters, "OUTPUT_TRANSLATOR", context)
+        segmenter = self.parameterAsFileOutput(parameters, "OUTPUT_SEGMENTER", context)
+        classified = self.parameterAsOutputLayer(parameters, "OUTPUT_CLASSIFIED", context)
+        folder = self.parameterAsString(parameters, "OUTPUT_TRANSLATED_FOLDER", context)
+        keep_translated = bool(folder) and folder != QgsProcessing.TEMPORARY_OUTPUT
+        if not keep_translated:
+            folder = tempfile.mkdtemp(prefix="lrm_translated_", dir=QgsProcessingUtils.tempFolder())
+        os.makedirs(folder, exist_ok=True)
+        html_path = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context) if reference else ""
+        common = {"DEVICE": self.parameterAsString(parameters, "DEVICE", context) or "auto",
+                  "SEED": self.parameterAsInt(parameters, "SEED", context)}
+        bands = self.parameterAsString(parameters, "BANDS", context).strip()
+        classes = self.parameterAsString(parameters, "CLASSES", context)
+        steps = QgsProcessingMultiStepFeedback(5 if reference else 4, feedback)
+        feedback.pushInfo(f"Settings: {s}")
+
+        steps.setCurrentStep(0)
+        feedback.pushInfo("Stage 1/4: training the one-shot translator")
+        params = {"SOURCE": sources, "TARGET": target, "BANDS": bands,
+                  "PATCH_SIZE": s["patch_size"], "BATCH_SIZE": s["batch_size"],
+                  "EPOCHS": s["translator_epochs"], "MAX_ITERATIONS": s["translator_iterations"],
+                  "PATIENCE": s["patience"], "VGG_WEIGHTS": self.parameterAsFile(parameters, "VGG_WEIGHTS", context),
+                  "OUTPUT": translator, **common}
+        if parameters.get("TARGET_EXTENT") not in (None, ""):
+            params["TARGET_EXTENT"] = parameters["TARGET_EXTENT"]
+        result = self.run_child("lrm:train_translator", params, context, steps)
+        feedback.pushInfo(f"Translator: {result.get('PARAMETERS')} parameters, "
+                          f"{result.get('SECONDS_PER_ITERATION')} s/iteration, one-shot window "
+                          f"{result.get('TARGET_WINDOW')}")
+
+        steps.setCurrentStep(1)
+        feedback.pushInfo("Stage 2/4: translating the source images")
+        translated = []
+        for i, source in enumerate(sources):
+            name = os.path.splitext(os.path.basename(source))[0]
+            out = os.path.join(folder, f"{i:03d}_{name}_translated.tif")
+            sub = QgsProcessingMultiStepFeedback(len(sources), steps)
+            sub.setCurrentStep(i)
+            self.run_child("lrm:translate", {"INPUT": source, "MODEL": translator,
+                                             "OVERLAP": s["overlap"], "BATCH_SIZE": s["batch_size"],
+                                             "DEVICE": common["DEVICE"], "OUTPUT": out}, context, sub)
+            translated.append(out)
+            if keep_translated:
+                context.addLayerToLoadOnCompletion(out, QgsProcessingContext.LayerDetails(
+                    f"{name} (translated)", context.project(), "OUTPUT_TRANSLATED_FOLDER"))
+
+        steps.setCurrentStep(2)
+        feedback.pushInfo("Stage 3/4: training the segmenter on the translated images")
+        result = self.run_child("lrm:train_segmenter", {
+            "IMAGES": translated, "LABELS": labels,
+            "LABEL_FORMAT": self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
+            "CLASSES": classes, "BANDS": bands, "ENCODER": s["encoder"],
+            "ENCODER_WEIGHTS": self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context),
+            "PATCH_SIZE": s["patch_size"], "BATCH_SIZE": s["batch_size"],
+            "EPOCHS": s["segmenter_epochs"], "MAX_ITERATIONS": s["segmenter_iterations"],
+            "PATIENCE": s["patience"], "OUTPUT": segmenter, **common}, context, steps)
+        feedback.pushInfo(f"Segmenter: best validation mIoU {result.get('BEST_VALIDATION_MIOU')}")
+
+        steps.setCurrentStep(3)
+        feedback.pushInfo("Stage 4/4: classifying the target")
+        self.run_child("lrm:classify", {"INPUT": target, "MODEL": segmenter, "OVERLAP": s["overlap"],
+                                        "BATCH_SIZE": s["batch_size"], "DEVICE": common["DEVICE"],
+                                        "OUTPUT": classified}, context, steps)
+        style_on_load(context, classified, "Classified target (LRM Adapt)")
+        results = {"OUTPUT_TRANSLATOR": translator, "OUTPUT_SEGMENTER": segmenter,
+                   "OUTPUT_CLASSIFIED": classified,
+                   "OUTPUT_TRANSLATED_FOLDER": folder if keep_translated else None,
+                   "MIOU": None, "MEAN_F1": None, "OVERALL_ACCURACY": None, "OUTPUT_HTML": None}
+        if reference:
+            steps.setCurrentStep(4)
+            feedback.pushInfo("Evaluating against TARGET_REFERENCE")
+            if not html_path or html_path == QgsProcessing.TEMPORARY_OUTPUT:
+                html_path = os.path.join(folder, "evaluation.html")
+            scores = self.run_child("lrm:evaluate", {
+                "PREDICTION": classified, "REFERENCE": reference,
+                "LABEL_FORMAT": self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
+                "CLASSES": classes, "OUTPUT_HTML": html_path,
+                "OUTPUT_TABLE": os.path.splitext(html_path)[0] + ".csv"}, context, steps)
+            results.update({"MIOU": scores["MIOU"], "MEAN_F1": scores["MEAN_F1"],
+                            "OVERALL_ACCURACY": scores["OVERALL_ACCURACY"], "OUTPUT_HTML": html_path})
+        return results
