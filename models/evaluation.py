@@ -28,6 +28,8 @@ def evaluate_rasters(prediction, reference, classes, label_format="index", ignor
                        f"grid: {problem}. Evaluate a prediction of the reference's area, or "
                        f"resample one raster onto the other's grid (e.g. gdal:warpreproject "
                        f"with the other as extent and resolution).")
+    if reporter and ref.note:
+        reporter.warning(ref.note)
     if reporter and not georeferenced_both(pred.info, ref.info):
         reporter.warning("PREDICTION and REFERENCE are not both georeferenced; assuming they are "
                          "aligned pixel for pixel.")

@@ -160,6 +160,7 @@ class LabelReader:
         self.classes = classes
         self.ignore_value = check_ignore_value(ignore_value, classes)
         self.ds = open_raster(path)
+        self.note = None  # a warning for the caller to report (suspicious format)
         self.info = raster_info(self.ds)
         if self.format == "color":
             if self.info.band_count < 3:
@@ -177,6 +178,10 @@ class LabelReader:
             self.bands = [1]
             rgb_hint = (" This raster has 3 or more bands: if it is colour-coded, use "
                         "LABEL_FORMAT 'color'." if self.info.band_count >= 3 else "")
+            if self.info.band_count >= 3:
+                self.note = (f"{path} has {self.info.band_count} bands but LABEL_FORMAT is "
+                             f"'index': only band 1 is read as class indices. Use LABEL_FORMAT "
+                             f"'color' if the raster is colour-coded.")
             self.offenders = OffendingValues(
                 f"values that are not class indices 0..{len(classes) - 1} nor the ignore value "
                 f"{self.ignore_value}", path,

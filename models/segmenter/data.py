@@ -8,8 +8,6 @@ ignored pixels. Patches are read from disk when used, so memory does not grow wi
 the data set. The patches are split at random (seeded) into training and validation.
 """
 
-import math
-
 import numpy as np
 import torch
 
@@ -45,6 +43,8 @@ def open_pairs(images, labels, label_format, classes, ignore_value, bands, repor
     if len(counts) > 1:
         raise LrmError("The training images must all use the same number of BANDS.")
     for p in pairs:
+        if p.labels.note:
+            reporter.warning(p.labels.note)
         problem = grid_difference(p.info, p.labels.info)
         if problem:
             raise LrmError(f"Training {p.name()}: the image and its labels must cover the same "
@@ -164,7 +164,3 @@ def augment(images, labels, generator):
         out_i.append(image)
         out_l.append(label)
     return torch.stack(out_i), torch.stack(out_l)
-
-
-def iterations_per_epoch(n_train, batch_size):
-    return max(1, math.ceil(n_train / batch_size))

@@ -9,8 +9,8 @@ A weights file may be a ``.safetensors`` file (smp's ``model.safetensors``) or a
 ``.pth``/``.pt`` state dict (e.g. torchvision's ``resnet101-63fe2227.pth``), read with
 ``weights_only=True`` so loading executes no code. Keys are matched to the encoder with
 or without common prefixes (``encoder.``, ``module.``, ``model.``); tensors the encoder
-does not have (a classifier head such as ``fc.*``) are skipped; every encoder tensor
-must be in the file. With other than 3 input bands the first convolution is adapted
+does not have are allowed only for a classifier head (``fc.*``, ``classifier.*``, ...);
+every encoder tensor must be in the file. With other than 3 input bands the first convolution is adapted
 as smp does: 1 band sums the RGB filters, N bands cycle them scaled by 3/N.
 """
 
@@ -22,6 +22,9 @@ from ..errors import LrmError
 from ..pretrained import HF_HOST, find_smp_encoder_weights, host_reachable, smp_encoder_repo
 
 _PREFIXES = ("", "encoder.", "module.", "model.", "backbone.", "module.encoder.")
+# classifier heads of ImageNet checkpoints, which a U-Net encoder does not use
+_HEADS = ("fc.", "classifier.", "head.", "last_linear.", "logits.", "_fc.", "conv_head.",
+          "bn2.", "global_pool.")
 
 
 def read_state_dict(path):
@@ -60,22 +63,29 @@ def load_encoder_state(encoder, state, source):
     wanted = [k for k in target if not k.endswith("num_batches_tracked")]
 
     def mapped(prefix_in, prefix_out):
-        out = {}
+        out, extra = {}, []
         for key, value in state.items():
             if key.startswith(prefix_in):
                 name = prefix_out + key[len(prefix_in):]
                 if name in target:
                     out[name] = value
-        return out
+                elif not key[len(prefix_in):].startswith(_HEADS):
+                    extra.append(key)
+        return out, extra
 
     candidates = [mapped(p, "") for p in _PREFIXES] + [mapped(p, "model.") for p in _PREFIXES]
-    best = max(candidates, key=len)
+    best, extra = max(candidates, key=lambda c: len(c[0]))
     missing = [k for k in wanted if k not in best]
+    hint = "Give ImageNet weights of the same architecture as ENCODER."
     if missing:
         raise LrmError(
             f"ENCODER_WEIGHTS {source} does not fit this encoder: {len(missing)} of {len(wanted)} "
-            f"encoder tensors are missing from the file (e.g. {', '.join(missing[:3])}). Give "
-            f"ImageNet weights of the same architecture as ENCODER.")
+            f"encoder tensors are missing from the file (e.g. {', '.join(missing[:3])}). {hint}")
+    if extra:  # e.g. resnet34 weights offered to a resnet18: the names would match, the net not
+        raise LrmError(
+            f"ENCODER_WEIGHTS {source} does not fit this encoder: it has {len(extra)} tensors "
+            f"the encoder does not have (e.g. {', '.join(extra[:3])}), so it is probably for "
+            f"a larger architecture. {hint}")
     for key, value in list(best.items()):
         expected = target[key].shape
         if value.shape == expected:

@@ -24,13 +24,13 @@ from ..errors import LrmError
 from ..labels import check_ignore_value, parse_label_format
 from ..metrics import ConfusionMatrix
 from ..model_file import save_model
-from .data import (PatchDataset, PatchReader, augment, band_statistics, iterations_per_epoch,
-                   open_pairs, patch_entries, split_entries)
+from .data import (PatchDataset, PatchReader, augment, band_statistics, open_pairs,
+                   patch_entries, split_entries)
 from .encoder_weights import initialise_encoder
 from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet, check_encoder, count_parameters
 
 BETAS = (0.5, 0.999)
-MIN_PATCH = 64
+MIN_PATCH = 32
 
 
 @dataclass
@@ -64,6 +64,10 @@ def check_config(cfg):
     if cfg.patch_size < MIN_PATCH or cfg.patch_size % OUTPUT_STRIDE:
         raise LrmError(f"PATCH_SIZE must be a multiple of {OUTPUT_STRIDE} and at least "
                        f"{MIN_PATCH} (the U-Net halves it 5 times), got {cfg.patch_size}.")
+    if cfg.patch_size == MIN_PATCH and cfg.batch_size < 2:
+        raise LrmError(f"PATCH_SIZE {MIN_PATCH} leaves 1x1 pixel at the U-Net's bottom, where "
+                       f"batch normalisation needs at least 2 patches per batch: use BATCH_SIZE "
+                       f">= 2 or a larger PATCH_SIZE.")
     for name, value, low in (("BATCH_SIZE", cfg.batch_size, 1), ("EPOCHS", cfg.epochs, 1),
                              ("MAX_ITERATIONS", cfg.max_iterations, 0),
                              ("PATIENCE", cfg.patience, 0)):
@@ -80,11 +84,13 @@ def check_config(cfg):
     cfg.encoder = check_encoder(cfg.encoder)
 
 
-def _loader(dataset, batch_size, shuffle, workers, seed):
+def _loader(dataset, batch_size, shuffle, workers, seed, drop_single=False):
+    """``drop_single``: drop a last batch of one patch (batch norm cannot train on 1x1x1)."""
     generator = torch.Generator().manual_seed(seed)
+    drop = drop_single and len(dataset) > batch_size and len(dataset) % batch_size == 1
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
                                        num_workers=workers, generator=generator,
-                                       persistent_workers=workers > 0)
+                                       persistent_workers=workers > 0, drop_last=drop)
 
 
 def _loss_sum(logits, labels, ignore_value):
@@ -184,9 +190,13 @@ def train_segmenter(cfg, reporter):
 
     workers = cfg.num_workers if cfg.num_workers >= 0 else (
         min(4, max(0, (os.cpu_count() or 1) - 1)) if device.type == "cuda" else 0)
-    train_loader = _loader(PatchDataset(reader, train_entries), cfg.batch_size, True, workers, cfg.seed)
+    if cfg.patch_size == MIN_PATCH and len(train_entries) < 2:
+        raise LrmError(f"PATCH_SIZE {MIN_PATCH} needs at least 2 training patches; use a larger "
+                       f"PATCH_SIZE or more data.")
+    train_loader = _loader(PatchDataset(reader, train_entries), cfg.batch_size, True, workers,
+                           cfg.seed, drop_single=cfg.patch_size == MIN_PATCH)
     val_loader = _loader(PatchDataset(reader, val_entries), cfg.batch_size, False, workers, cfg.seed)
-    ipe = iterations_per_epoch(len(train_entries), cfg.batch_size)
+    ipe = len(train_loader)
     planned = cfg.epochs * ipe
     if cfg.max_iterations:
         planned = min(planned, cfg.max_iterations)

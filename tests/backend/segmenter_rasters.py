@@ -59,3 +59,54 @@ def make_pair(folder, name, size=128, seed=0, n_classes=3):
     image = image_for(labels, rng)
     return (write_raster(f"{folder}/{name}_image.tif", image),
             write_raster(f"{folder}/{name}_labels.tif", labels), labels)
+
+
+class RecordingReporter:
+    """Collects what a command reports (a models.reporting.Reporter look-alike)."""
+
+    def __init__(self, on_progress=None):
+        self.infos, self.warnings, self.metrics, self.percents = [], [], [], []
+        self._on_progress = on_progress
+
+    def progress(self, percent):
+        self.percents.append(percent)
+        if self._on_progress:
+            self._on_progress(percent)
+
+    def info(self, message):
+        self.infos.append(message)
+
+    def warning(self, message):
+        self.warnings.append(message)
+
+    def metric(self, name, value, **context):
+        self.metrics.append((name, value, context))
+
+    def scaled(self, start, end):
+        from models.reporting import ScaledReporter
+
+        return ScaledReporter(self, start, end)
+
+
+def run_command(name, *argv, reporter=None):
+    """Parse ``argv`` with the real CLI parser and run the command in this process."""
+    import importlib
+
+    from models.cli import COMMANDS, build_parser
+
+    module = importlib.import_module(f"models.commands.{COMMANDS[name]}")
+    args = build_parser({name: module}).parse_args([name, *[str(a) for a in argv]])
+    reporter = reporter or RecordingReporter()
+    return module.run(args, reporter), reporter
+
+
+def train_tiny(folder, *extra, pairs=2, size=128, reporter=None):
+    """A tiny resnet18 U-Net trained through the real command; returns (result, reporter)."""
+    args = []
+    for i in range(pairs):
+        image, labels, _ = make_pair(folder, f"train{i}", size=size, seed=10 + i)
+        args += ["--images", image, "--labels", labels]
+    args += ["--classes", THREE_CLASSES, "--encoder", "resnet18", "--patch-size", 64,
+             "--batch-size", 2, "--validation-fraction", 0.25, "--seed", 0,
+             "--output", f"{folder}/model.safetensors", *extra]
+    return run_command("train-segmenter", *args, reporter=reporter)
