@@ -2,7 +2,7 @@
 
 import os
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms import ALGORITHMS
@@ -47,3 +47,17 @@ class LrmProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802
         for algorithm in ALGORITHMS:
             self.addAlgorithm(algorithm())
+        for model in shipped_models():
+            self.addAlgorithm(model)
+
+
+def shipped_models():
+    """The graphical models in resources/models, offered in the toolbox (lrm:<model name>)."""
+    folder = os.path.join(plugin_root(), "resources", "models")
+    models = []
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if name.endswith(".model3"):
+            model = QgsProcessingModelAlgorithm()
+            if model.fromFile(os.path.join(folder, name)):
+                models.append(model)
+    return models
