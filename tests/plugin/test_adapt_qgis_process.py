@@ -1,0 +1,79 @@
+"""lrm:adapt and the shipped graphical model, end to end through qgis_process (tiny sizes)."""
+
+import json
+import os
+import subprocess
+
+import pytest
+from osgeo import gdal
+
+from conftest import ROOT, VENV_PYTHON
+
+WRAPPER = os.path.join(ROOT, "scripts", "qgis_process.sh")
+MODEL3 = os.path.join(ROOT, "resources", "models", "lrm_pipeline.model3")
+
+
+def qgis_process_json(*args, timeout=900):
+    proc = subprocess.run([WRAPPER, "--json", *args], capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return json.loads(proc.stdout[proc.stdout.index("{"):])
+
+
+@pytest.fixture(scope="module")
+def tiny_sample(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("adapt_sample")
+    proc = subprocess.run([VENV_PYTHON, "-m", "models", "create-sample-data", "--output-folder", str(folder),
+                           "--tiles", "2", "--size", "64", "--seed", "5"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    files = lambda sub: sorted(os.path.join(folder, sub, f) for f in os.listdir(os.path.join(folder, sub)))  # noqa: E731
+    return {"source": files("source/images"), "labels": files("source/labels"),
+            "target": files("target/images"), "reference": files("target/labels")}
+
+
+def same_grid(a, b):
+    da, db = gdal.Open(a), gdal.Open(b)
+    return ((da.RasterXSize, da.RasterYSize, da.GetGeoTransform(), da.GetProjection())
+            == (db.RasterXSize, db.RasterYSize, db.GetGeoTransform(), db.GetProjection()))
+
+
+@pytest.mark.slow
+def test_adapt_end_to_end(tiny_sample, tmp_path):
+    out = tmp_path / "adapt"
+    params = [f"SOURCE={p}" for p in tiny_sample["source"]] + [f"SOURCE_LABELS={p}" for p in tiny_sample["labels"]]
+    params += [f"TARGET={tiny_sample['target'][0]}", f"TARGET_REFERENCE={tiny_sample['reference'][0]}",
+               "PRESET=1", "PATCH_SIZE=32", "BATCH_SIZE=2", "TRANSLATOR_ITERATIONS=2",
+               "SEGMENTER_ITERATIONS=2", "DEVICE=cpu",
+               f"OUTPUT_TRANSLATOR={out}/translator.safetensors", f"OUTPUT_SEGMENTER={out}/segmenter.safetensors",
+               f"OUTPUT_CLASSIFIED={out}/classified.tif", f"OUTPUT_TRANSLATED_FOLDER={out}/translated",
+               f"OUTPUT_HTML={out}/report.html"]
+    results = qgis_process_json("run", "lrm:adapt", "--", *params)["results"]
+    for key in ("OUTPUT_TRANSLATOR", "OUTPUT_SEGMENTER", "OUTPUT_CLASSIFIED", "OUTPUT_HTML"):
+        assert os.path.isfile(results[key]), key
+    assert same_grid(results["OUTPUT_CLASSIFIED"], tiny_sample["target"][0])
+    translated = sorted(os.listdir(results["OUTPUT_TRANSLATED_FOLDER"]))
+    assert len([t for t in translated if t.endswith(".tif")]) == len(tiny_sample["source"])
+    for name in translated:
+        if name.endswith(".tif"):
+            src = [s for s in tiny_sample["source"] if os.path.splitext(os.path.basename(s))[0] in name][0]
+            assert same_grid(os.path.join(results["OUTPUT_TRANSLATED_FOLDER"], name), src)
+    for key in ("MIOU", "MEAN_F1", "OVERALL_ACCURACY"):
+        assert 0 <= results[key] <= 100
+
+
+@pytest.mark.slow
+def test_shipped_graphical_model_runs(tiny_sample, tmp_path):
+    params = [f"SOURCE={tiny_sample['source'][0]}", f"SOURCE_LABELS={tiny_sample['labels'][0]}",
+              f"TARGET={tiny_sample['target'][0]}", f"TARGET_REFERENCE={tiny_sample['reference'][0]}",
+              "LABEL_FORMAT=0", "PATCH_SIZE=32", "BATCH_SIZE=2", "TRANSLATOR_ITERATIONS=2",
+              "SEGMENTER_ITERATIONS=2", "ENCODER=resnet18", "DEVICE=cpu",
+              f"classify:CLASSIFIED={tmp_path}/classified.tif",
+              f"evaluate:EVALUATION_HTML={tmp_path}/evaluation.html",
+              f"evaluate:EVALUATION_TABLE={tmp_path}/evaluation.csv",
+              f"train_translator:TRANSLATOR_MODEL={tmp_path}/translator.safetensors",
+              f"train_segmenter:SEGMENTER_MODEL={tmp_path}/segmenter.safetensors",
+              f"translate:TRANSLATED_SOURCE={tmp_path}/translated.tif"]
+    qgis_process_json("run", MODEL3, "--", *params)
+    assert same_grid(str(tmp_path / "classified.tif"), tiny_sample["target"][0])
+    assert os.path.getsize(tmp_path / "evaluation.html") > 500
+    assert "building" in (tmp_path / "evaluation.csv").read_text()

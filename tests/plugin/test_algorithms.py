@@ -1,0 +1,172 @@
+"""The Processing algorithms run the real backend in a real QGIS, on tiny sample data.
+
+Sizes are tiny (32-64 px patches, 2 iterations): these tests check wiring, outputs,
+georeferencing, styling and error messages, not model quality.
+"""
+
+import glob
+import os
+
+import pytest
+from osgeo import gdal
+from qgis.core import (QgsPalettedRasterRenderer, QgsProcessingContext, QgsProcessingException,
+                       QgsProject, QgsRasterLayer)
+
+TINY = {"PATCH_SIZE": 32, "BATCH_SIZE": 2, "MAX_ITERATIONS": 2, "EPOCHS": 1, "DEVICE": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, plugin_package, qgis_processing):
+    """Sample data made by lrm:create_sample_data itself."""
+    import processing
+
+    instance = plugin_package.classFactory(None)
+    instance.initProcessing()
+    folder = tmp_path_factory.mktemp("sample")
+    result = processing.run("lrm:create_sample_data",
+                            {"OUTPUT_FOLDER": str(folder), "TILES": 2, "SIZE": 96, "SEED": 3})
+    instance.unload()
+    return result
+
+
+@pytest.fixture()
+def run(plugin):
+    import processing
+
+    def _run(algorithm, params, **kwargs):
+        return processing.run(algorithm, params, **kwargs)
+    return _run
+
+
+def georeferencing(path):
+    ds = gdal.Open(path)
+    return ds.RasterXSize, ds.RasterYSize, ds.GetGeoTransform(), ds.GetProjection()
+
+
+def test_sample_data_outputs(sample):
+    for key in ("SOURCE_IMAGES", "SOURCE_LABELS", "TARGET_IMAGES", "TARGET_LABELS"):
+        assert len(sample[key]) == 2 and all(os.path.isfile(p) for p in sample[key])
+    assert gdal.Open(sample["SOURCE_IMAGES"][0]).GetProjection()
+
+
+@pytest.fixture(scope="module")
+def translator_model(sample, tmp_path_factory, plugin_package, qgis_processing):
+    import processing
+
+    instance = plugin_package.classFactory(None)
+    instance.initProcessing()
+    out = tmp_path_factory.mktemp("models") / "translator.safetensors"
+    result = processing.run("lrm:train_translator", {
+        "SOURCE": sample["SOURCE_IMAGES"], "TARGET": sample["TARGET_IMAGES"][0],
+        "OUTPUT": str(out), **TINY})
+    instance.unload()
+    return result
+
+
+def test_train_translator_outputs(translator_model):
+    assert os.path.isfile(translator_model["OUTPUT"])
+    assert translator_model["PARAMETERS"] == 114659
+    assert translator_model["SECONDS_PER_ITERATION"] > 0
+    assert len(translator_model["TARGET_WINDOW"].split(",")) == 4
+
+
+def test_translate_keeps_georeferencing(run, sample, translator_model, tmp_path):
+    out = str(tmp_path / "translated.tif")
+    result = run("lrm:translate", {"INPUT": sample["SOURCE_IMAGES"][0], "MODEL": translator_model["OUTPUT"],
+                                   "OVERLAP": 8, "BATCH_SIZE": 2, "DEVICE": "cpu", "OUTPUT": out})
+    assert result["OUTPUT"] == out
+    assert georeferencing(out) == georeferencing(sample["SOURCE_IMAGES"][0])
+    assert gdal.Open(out).GetRasterBand(1).DataType == gdal.GDT_Byte
+
+
+def test_translate_with_a_segmenter_model_is_a_clear_error(run, sample, segmenter_model, tmp_path):
+    with pytest.raises(QgsProcessingException, match="segmenter"):
+        run("lrm:translate", {"INPUT": sample["SOURCE_IMAGES"][0], "MODEL": segmenter_model["OUTPUT"],
+                              "DEVICE": "cpu", "OUTPUT": str(tmp_path / "x.tif")})
+    assert not os.path.exists(tmp_path / "x.tif")
+
+
+@pytest.fixture(scope="module")
+def segmenter_model(sample, tmp_path_factory, plugin_package, qgis_processing):
+    import processing
+
+    instance = plugin_package.classFactory(None)
+    instance.initProcessing()
+    out = tmp_path_factory.mktemp("models") / "segmenter.safetensors"
+    result = processing.run("lrm:train_segmenter", {
+        "IMAGES": sample["SOURCE_IMAGES"], "LABELS": sample["SOURCE_LABELS"], "LABEL_FORMAT": 0,
+        "ENCODER": "resnet18", "OUTPUT": str(out), **TINY})
+    instance.unload()
+    return result
+
+
+def test_train_segmenter_outputs(segmenter_model):
+    assert os.path.isfile(segmenter_model["OUTPUT"])
+    assert 0 <= segmenter_model["BEST_VALIDATION_MIOU"] <= 100
+    assert segmenter_model["EPOCHS_RUN"] >= 1
+
+
+def test_train_segmenter_mismatched_pairs_is_an_error(run, sample, tmp_path):
+    with pytest.raises(QgsProcessingException, match="label raster"):
+        run("lrm:train_segmenter", {"IMAGES": sample["SOURCE_IMAGES"], "LABELS": sample["SOURCE_LABELS"][:1],
+                                    "OUTPUT": str(tmp_path / "s.safetensors"), **TINY})
+
+
+def test_classify_is_styled_with_the_class_table_when_loaded(run, sample, segmenter_model, tmp_path):
+    out = str(tmp_path / "classified.tif")
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    context.addLayerToLoadOnCompletion(out, QgsProcessingContext.LayerDetails("classified", QgsProject.instance(), "OUTPUT"))
+    result = run("lrm:classify", {"INPUT": sample["TARGET_IMAGES"][0], "MODEL": segmenter_model["OUTPUT"],
+                                  "OVERLAP": 8, "BATCH_SIZE": 2, "DEVICE": "cpu", "OUTPUT": out,
+                                  "OUTPUT_CONFIDENCE": str(tmp_path / "confidence.tif")}, context=context)
+    assert georeferencing(out) == georeferencing(sample["TARGET_IMAGES"][0])
+    assert os.path.isfile(result["OUTPUT_CONFIDENCE"])
+    assert os.path.isfile(os.path.splitext(out)[0] + ".qml")
+    layer = QgsRasterLayer(out, "classified")
+    post = context.layerToLoadOnCompletionDetails(out).postProcessor()
+    assert post is not None
+    post.postProcessLayer(layer, context, None)
+    renderer = layer.renderer()
+    assert isinstance(renderer, QgsPalettedRasterRenderer)
+    labels = [c.label for c in renderer.classes()]
+    assert "building" in labels and "impervious surfaces" in labels
+
+
+def test_evaluate_reports_metrics(run, sample, segmenter_model, tmp_path):
+    classified = str(tmp_path / "c.tif")
+    run("lrm:classify", {"INPUT": sample["TARGET_IMAGES"][0], "MODEL": segmenter_model["OUTPUT"],
+                         "DEVICE": "cpu", "OUTPUT": classified})
+    html, table = str(tmp_path / "eval.html"), str(tmp_path / "eval.csv")
+    result = run("lrm:evaluate", {"PREDICTION": classified, "REFERENCE": sample["TARGET_LABELS"][0],
+                                  "LABEL_FORMAT": 0, "OUTPUT_HTML": html, "OUTPUT_TABLE": table})
+    for key in ("MIOU", "MEAN_F1", "OVERALL_ACCURACY"):
+        assert 0 <= result[key] <= 100
+    assert os.path.getsize(html) > 500 and "building" in open(table).read()
+
+
+def test_evaluate_identical_rasters_scores_100(run, sample, tmp_path):
+    result = run("lrm:evaluate", {"PREDICTION": sample["TARGET_LABELS"][0], "REFERENCE": sample["TARGET_LABELS"][0],
+                                  "LABEL_FORMAT": 0, "OUTPUT_HTML": str(tmp_path / "e.html"),
+                                  "OUTPUT_TABLE": str(tmp_path / "e.csv")})
+    assert result["MIOU"] == pytest.approx(100.0)
+    assert result["OVERALL_ACCURACY"] == pytest.approx(100.0)
+
+
+def test_convert_labels_round_trip(run, sample, tmp_path):
+    rgb = str(tmp_path / "rgb.tif")
+    back = str(tmp_path / "index.tif")
+    run("lrm:convert_labels", {"INPUT": sample["SOURCE_LABELS"][0], "DIRECTION": 1, "OUTPUT": rgb})
+    assert gdal.Open(rgb).RasterCount == 3
+    run("lrm:convert_labels", {"INPUT": rgb, "DIRECTION": 0, "OUTPUT": back})
+    a = gdal.Open(sample["SOURCE_LABELS"][0]).ReadAsArray()
+    b = gdal.Open(back).ReadAsArray()
+    assert (a == b).all()
+    band = gdal.Open(back).GetRasterBand(1)
+    assert band.GetColorTable() is not None and "building" in band.GetCategoryNames()
+
+
+def test_non_file_raster_is_a_clear_error(run, sample, translator_model, tmp_path):
+    with pytest.raises(QgsProcessingException):
+        run("lrm:translate", {"INPUT": str(tmp_path / "missing.tif"), "MODEL": translator_model["OUTPUT"],
+                              "OUTPUT": str(tmp_path / "o.tif")})
