@@ -57,6 +57,10 @@ from ..errors import LrmError
 # the Processing enum (QGIS passes enum indices): append new methods at the end.
 METHODS = {
     "lrm": "models.translator.method",
+    "histogram_matching": "models.methods.histogram_matching",
+    "fda": "models.methods.fda",
+    "cyclegan": "models.methods.cyclegan",
+    "colormapgan": "models.methods.colormapgan",
 }
 
 
