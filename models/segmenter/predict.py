@@ -78,9 +78,13 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
                        f"{info.band_count} band(s). Classify a raster with the same bands as "
                        f"the training images.")
     window = seg.patch_size
-    if not 0 <= overlap < window:
-        raise LrmError(f"OVERLAP must be in 0..{window - 1} (the model's patch size is {window}), "
-                       f"got {overlap}.")
+    if overlap < 0:
+        raise LrmError(f"OVERLAP must be 0 or more pixels, got {overlap}.")
+    if overlap >= window:  # e.g. the default 64 with a model trained on 64-pixel patches
+        if reporter:
+            reporter.warning(f"OVERLAP {overlap} is not smaller than the model's window "
+                             f"({window} pixels, its training patch size); using {window // 2}.")
+        overlap = window // 2
     if str(info.dtype) != seg.scaling.get("dtype", str(info.dtype)) and reporter:
         reporter.warning(f"The model was trained on {seg.scaling['dtype']} images but "
                          f"{input_path} is {info.dtype}; inputs are standardised with the "

@@ -1,0 +1,138 @@
+"""classify: class raster with colour table, category names, style, georeferencing, nodata."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from osgeo import gdal
+
+from models.classes import load_class_table
+from models.errors import LrmError
+from models.model_file import save_model
+from segmenter_rasters import (CLASS_MEANS, GEOTRANSFORM, THREE_CLASSES, block_labels, image_for,
+                               run_command, train_tiny, write_raster)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("classify_model")
+    result, _ = train_tiny(folder, "--epochs", 3, "--max-iterations", 6)
+    return result["output"]
+
+
+@pytest.fixture
+def scene(tmp_path):
+    """A 150x130 image with a nodata corner; returns (path, labels)."""
+    rng = np.random.default_rng(42)
+    labels = block_labels(150, 3, rng)[:130]
+    image = image_for(labels, rng)
+    image[:, :10, :20] = 0
+    return write_raster(tmp_path / "scene.tif", image, nodata=0), labels
+
+
+def test_classified_raster_has_table_names_style_georeferencing_and_nodata(model_path, scene, tmp_path):
+    path, labels = scene
+    out, conf = tmp_path / "classes.tif", tmp_path / "confidence.tif"
+    result, reporter = run_command("classify", "--input", path, "--model", model_path,
+                                   "--overlap", 16, "--batch-size", 3, "--output", out,
+                                   "--output-confidence", conf)
+    for key in ("output", "output_confidence", "classes", "seconds", "megapixels_per_second"):
+        assert key in result
+    classes = load_class_table(THREE_CLASSES)
+    assert result["classes"] == classes.to_dict()
+
+    ds = gdal.Open(str(out))
+    band = ds.GetRasterBand(1)
+    assert (ds.RasterXSize, ds.RasterYSize, ds.RasterCount) == (150, 130, 1)
+    assert band.DataType == gdal.GDT_Byte and band.GetNoDataValue() == 255
+    assert ds.GetGeoTransform() == GEOTRANSFORM and "32632" in ds.GetProjection()
+    table = band.GetColorTable()
+    assert [table.GetColorEntry(i)[:3] for i in range(3)] == list(classes.colors)
+    assert band.GetCategoryNames()[:3] == list(classes.names)
+    predicted = band.ReadAsArray()
+    assert (predicted[:10, :20] == 255).all()
+    valid = np.ones_like(predicted, bool)
+    valid[:10, :20] = False
+    assert set(np.unique(predicted[valid])) <= {0, 1, 2}
+    # a briefly trained model already gets most pixels of this easy scene right
+    assert (predicted[valid] == labels[valid]).mean() > 0.6
+
+    qml = tmp_path / "classes.qml"
+    assert result["style"] == str(qml) and load_class_table(str(qml)) == classes
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".partial")]
+
+    cds = gdal.Open(str(conf))
+    confidence = cds.ReadAsArray()
+    assert cds.GetRasterBand(1).DataType == gdal.GDT_Float32
+    assert cds.GetGeoTransform() == GEOTRANSFORM
+    assert (confidence[:10, :20] == -1).all() and cds.GetRasterBand(1).GetNoDataValue() == -1
+    assert (confidence[valid] >= 1 / 3 - 1e-6).all() and (confidence[valid] <= 1 + 1e-6).all()
+
+
+def test_overlapping_windows_agree_with_a_single_window(model_path, tmp_path):
+    """Blending probabilities of many windows gives (nearly) the single-window answer."""
+    rng = np.random.default_rng(7)
+    labels = block_labels(64, 3, rng)
+    path = write_raster(tmp_path / "small.tif", image_for(labels, rng))
+    run_command("classify", "--input", path, "--model", model_path, "--output", tmp_path / "one.tif")
+    big = np.tile(image_for(labels, rng), (1, 2, 2))
+    big[:, 32:96, 32:96] = gdal.Open(path).ReadAsArray()
+    big_path = write_raster(tmp_path / "big.tif", big)
+    run_command("classify", "--input", big_path, "--model", model_path, "--overlap", 16,
+                "--output", tmp_path / "many.tif")
+    one = gdal.Open(str(tmp_path / "one.tif")).ReadAsArray()
+    many = gdal.Open(str(tmp_path / "many.tif")).ReadAsArray()[32:96, 32:96]
+    # context differs at window borders, so allow a few pixels to change
+    assert (one == many).mean() > 0.8
+
+
+def test_raster_smaller_than_a_window_and_overlap_too_large(model_path, tmp_path):
+    rng = np.random.default_rng(3)
+    path = write_raster(tmp_path / "tiny.tif", image_for(block_labels(64, 3, rng)[:40, :50], rng))
+    result, reporter = run_command("classify", "--input", path, "--model", model_path,
+                                   "--overlap", 64, "--output", tmp_path / "t.tif")
+    assert gdal.Open(str(tmp_path / "t.tif")).ReadAsArray().shape == (40, 50)
+    assert result["overlap"] == 32 and "using 32" in reporter.warnings[0]
+
+
+def test_errors(model_path, tmp_path):
+    one_band = write_raster(tmp_path / "one.tif", np.zeros((64, 64), np.uint8))
+    with pytest.raises(LrmError, match="trained on bands"):
+        run_command("classify", "--input", one_band, "--model", model_path,
+                    "--output", tmp_path / "o.tif")
+    rgb = write_raster(tmp_path / "rgb.tif", np.zeros((3, 64, 64), np.uint8))
+    with pytest.raises(LrmError, match="OVERLAP must be 0 or more"):
+        run_command("classify", "--input", rgb, "--model", model_path, "--overlap", -1,
+                    "--output", tmp_path / "o.tif")
+    with pytest.raises(LrmError, match="must be a GeoTIFF"):
+        run_command("classify", "--input", rgb, "--model", model_path, "--output", tmp_path / "o.png")
+    translator = tmp_path / "translator.safetensors"
+    save_model(str(translator), {"w": torch.zeros(1)}, {"kind": "translator"})
+    with pytest.raises(LrmError, match="is a translator model"):
+        run_command("classify", "--input", rgb, "--model", translator, "--output", tmp_path / "o.tif")
+    with pytest.raises(LrmError, match="Model file not found"):
+        run_command("classify", "--input", rgb, "--model", tmp_path / "none.safetensors",
+                    "--output", tmp_path / "o.tif")
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_worker_protocol_end_to_end(model_path, tmp_path):
+    """The JSON-lines contract the Processing algorithm parses."""
+    rng = np.random.default_rng(0)
+    path = write_raster(tmp_path / "in.tif", image_for(block_labels(80, 3, rng), rng,
+                                                       means=CLASS_MEANS))
+    env = dict(os.environ, LRM_OFFLINE="1")
+    proc = subprocess.run([sys.executable, "-m", "models", "classify", "--jsonl", "--input", path,
+                           "--model", model_path, "--output", str(tmp_path / "out.tif")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert events[-1]["type"] == "result"
+    assert events[-1]["data"]["output"] == str(tmp_path / "out.tif")
+    assert any(e["type"] == "progress" for e in events)
