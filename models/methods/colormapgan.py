@@ -106,7 +106,7 @@ def _save(config, generator, meta, extra):
     index, scale, bias = generator.changed()
     save_model(config.output, {"colours": index.to(torch.int64), "scale": scale, "bias": bias},
                {"kind": "translator", "method": METHOD, "levels": LEVELS, **meta,
-                "parameters": PARAMETERS, "changed_colours": int(index.numel()), **extra})
+                "parameters": count_parameters(generator), "changed_colours": int(index.numel()), **extra})
     return int(index.numel())
 
 
@@ -168,7 +168,7 @@ def train(config, reporter):
             reporter.metric("loss_g", float(g), epoch=epoch)
             if iteration >= total:
                 break
-    return result(config, PARAMETERS, window, device,
+    return result(config, count_parameters(generator), window, device,
                   seconds_per_iteration=timer.seconds_per_iteration, epochs_run=epoch,
                   iterations=iteration, changed_colours=changed,
                   discriminator_parameters=count_parameters(discriminator))
