@@ -76,7 +76,8 @@ def test_translate_keeps_georeferencing(run, sample, translator_model, tmp_path)
                                    "OVERLAP": 8, "BATCH_SIZE": 2, "DEVICE": "cpu", "OUTPUT": out})
     assert result["OUTPUT"] == out
     assert georeferencing(out) == georeferencing(sample["SOURCE_IMAGES"][0])
-    assert gdal.Open(out).GetRasterBand(1).DataType == gdal.GDT_Byte
+    ds = gdal.Open(out)
+    assert ds.GetRasterBand(1).DataType == gdal.GDT_Byte
 
 
 def test_translate_with_a_segmenter_model_is_a_clear_error(run, sample, segmenter_model, tmp_path):
@@ -136,7 +137,7 @@ def test_classify_is_styled_with_the_class_table_when_loaded(run, sample, segmen
 def test_evaluate_reports_metrics(run, sample, segmenter_model, tmp_path):
     classified = str(tmp_path / "c.tif")
     run("lrm:classify", {"INPUT": sample["TARGET_IMAGES"][0], "MODEL": segmenter_model["OUTPUT"],
-                         "DEVICE": "cpu", "OUTPUT": classified})
+                         "OVERLAP": 8, "DEVICE": "cpu", "OUTPUT": classified})
     html, table = str(tmp_path / "eval.html"), str(tmp_path / "eval.csv")
     result = run("lrm:evaluate", {"PREDICTION": classified, "REFERENCE": sample["TARGET_LABELS"][0],
                                   "LABEL_FORMAT": 0, "OUTPUT_HTML": html, "OUTPUT_TABLE": table})
@@ -162,7 +163,8 @@ def test_convert_labels_round_trip(run, sample, tmp_path):
     a = gdal.Open(sample["SOURCE_LABELS"][0]).ReadAsArray()
     b = gdal.Open(back).ReadAsArray()
     assert (a == b).all()
-    band = gdal.Open(back).GetRasterBand(1)
+    ds = gdal.Open(back)  # keep the dataset alive while its band is used
+    band = ds.GetRasterBand(1)
     assert band.GetColorTable() is not None and "building" in band.GetCategoryNames()
 
 
