@@ -216,6 +216,8 @@ def train_segmenter(cfg, reporter):
                                                 history, best, n_params, best["iterations"]))
 
     with devices.out_of_memory_hint(device, cfg.batch_size, cfg.patch_size):
+        # a valid (untrained) model file exists before anything slow happens
+        save(snapshot(), [], {"epoch": 0, "iterations": 0, "loss": None, "miou": None})
         val_loss, val_miou = validate(model, val_loader, device, n_classes, cfg.ignore_value)
         history = [{"epoch": 0, "iterations": 0, "train_loss": None, "val_loss": val_loss,
                     "val_miou": val_miou}]
@@ -244,6 +246,9 @@ def train_segmenter(cfg, reporter):
                     break
             train_seconds += time.perf_counter() - start
             train_loss = float(np.mean(losses)) if losses else math.nan
+            if not math.isfinite(train_loss):
+                reporter.warning(f"Epoch {epoch}: the training loss is not finite; training has "
+                                 f"diverged. Lower LEARNING_RATE.")
             val_loss, val_miou = validate(model, val_loader, device, n_classes, cfg.ignore_value)
             history.append({"epoch": epoch, "iterations": iteration, "train_loss": train_loss,
                             "val_loss": val_loss, "val_miou": val_miou,
