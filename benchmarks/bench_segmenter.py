@@ -89,7 +89,7 @@ def classify_cli(raster, model, output, batch_size=4, overlap=64):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--encoders", nargs="+", default=["resnet101", "resnet18"])
+    parser.add_argument("--encoders", nargs="*", default=["resnet101", "resnet18"])
     parser.add_argument("--throughput-size", type=int, default=1024)
     parser.add_argument("--memory-size", type=int, default=8000)
     parser.add_argument("--memory-encoder", default="resnet101")

@@ -218,3 +218,42 @@ class LabelReader:
                 progress((i + 1) / len(rows))
         self.finish()
         return counts[:len(self.classes)]
+
+
+def class_table_from_raster(path):
+    """The class table embedded in a class raster (category names + colour table), or None.
+
+    Class rasters written by classify / convert-labels carry their table; commands use it
+    when CLASSES is not given, so a map made with a custom class table is read correctly.
+    """
+    from .classes import ClassTable
+
+    ds = open_raster(path)  # keep the dataset alive while its band is used
+    ds.GetGeoTransform()  # GDAL 3.6 GTiff: loads the .aux.xml (category names) only after this
+    band = ds.GetRasterBand(1)
+    names = list(band.GetCategoryNames() or [])
+    table = band.GetColorTable()
+    while names and not names[-1]:
+        names.pop()
+    if not names or table is None or any(not n for n in names) or len(names) > 254:
+        return None
+    if table.GetCount() < len(names):
+        return None
+    colors = tuple(tuple(table.GetColorEntry(i)[:3]) for i in range(len(names)))
+    try:
+        return ClassTable(tuple(names), colors)
+    except LrmError:  # e.g. two classes sharing a colour
+        return None
+
+
+def resolve_class_table(spec, raster=None, reporter=None):
+    """CLASSES when given; else the table embedded in ``raster``; else the ISPRS default."""
+    from .classes import load_class_table
+
+    if (spec is None or not str(spec).strip()) and raster:
+        embedded = class_table_from_raster(raster)
+        if embedded is not None:
+            if reporter:
+                reporter.info(f"Class table read from {raster}: {embedded.to_text()}")
+            return embedded
+    return load_class_table(spec)

@@ -10,15 +10,18 @@ def add_arguments(parser):
                         help="to-index (colours -> class indices, 0) or to-color (indices -> "
                              "colours, 1)")
     parser.add_argument("--classes", default=None,
-                        help="class table (text, CSV or QML; default: the six ISPRS classes)")
+                        help="class table (text, CSV or QML; default for to-color: the table embedded "
+                             "in the index raster, else the six ISPRS classes)")
     parser.add_argument("--ignore-value", type=int, default=255,
                         help="index of ignored / nodata pixels (default 255)")
     parser.add_argument("--output", required=True, metavar="PATH", help="output raster (.tif)")
 
 
 def run(args, reporter):
-    from ..classes import load_class_table
     from ..label_conversion import convert_labels, parse_direction
+    from ..labels import resolve_class_table
 
-    return convert_labels(args.input, args.output, parse_direction(args.direction),
-                          load_class_table(args.classes), args.ignore_value, reporter)
+    direction = parse_direction(args.direction)
+    embedded_in = args.input if direction == "to-color" else None
+    classes = resolve_class_table(args.classes, embedded_in, reporter)
+    return convert_labels(args.input, args.output, direction, classes, args.ignore_value, reporter)

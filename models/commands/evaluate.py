@@ -12,7 +12,8 @@ def add_arguments(parser):
     parser.add_argument("--label-format", default="index",
                         help="format of the reference: index (0) or color (1)")
     parser.add_argument("--classes", default=None,
-                        help="class table (text, CSV or QML; default: the six ISPRS classes)")
+                        help="class table (text, CSV or QML; default: the table embedded in the "
+                             "prediction by classify, else the six ISPRS classes)")
     parser.add_argument("--ignore-value", type=int, default=255,
                         help="label value left out of the scores (default 255)")
     parser.add_argument("--output-table", default=None, metavar="PATH",
@@ -29,13 +30,12 @@ def _check_extension(path, extensions, what):
 
 
 def run(args, reporter):
-    from ..classes import load_class_table
     from ..evaluation import evaluate_rasters, scores_summary, write_table
-    from ..labels import parse_label_format
+    from ..labels import parse_label_format, resolve_class_table
 
     _check_extension(args.output_table, (".csv",), "OUTPUT_TABLE")
     _check_extension(args.output_html, (".html", ".htm"), "OUTPUT_HTML")
-    classes = load_class_table(args.classes)
+    classes = resolve_class_table(args.classes, args.prediction, reporter)
     scores = evaluate_rasters(args.prediction, args.reference, classes,
                               parse_label_format(args.label_format), args.ignore_value, reporter)
     reporter.info(scores_summary(scores))

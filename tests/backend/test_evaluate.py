@@ -120,3 +120,16 @@ def test_bad_output_extensions(tmp_path):
     with pytest.raises(LrmError, match="OUTPUT_TABLE"):
         run_command("evaluate", "--prediction", pred, "--reference", pred,
                     "--output-table", tmp_path / "t.xlsx")
+
+
+def test_class_table_embedded_in_the_prediction_is_used(tmp_path):
+    """A map classified with a custom table is scored with that table when CLASSES is empty."""
+    pred = write_raster(tmp_path / "pred.tif", PREDICTION)
+    run_command("convert-labels", "--input", pred, "--direction", "to-color", "--classes", CLASSES,
+                "--output", tmp_path / "rgb.tif")
+    run_command("convert-labels", "--input", tmp_path / "rgb.tif", "--classes", CLASSES,
+                "--output", tmp_path / "pred_with_table.tif")
+    result, _ = run_command("evaluate", "--prediction", tmp_path / "pred_with_table.tif",
+                            "--reference", write_raster(tmp_path / "ref.tif", REFERENCE))
+    assert [c["name"] for c in result["per_class"]] == ["a", "b", "c", "d"]
+    assert result["excluded_classes"] == ["d"]

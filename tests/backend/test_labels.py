@@ -168,3 +168,17 @@ def test_convert_bad_direction(tmp_path):
     with pytest.raises(LrmError, match="DIRECTION must be"):
         run_command("convert-labels", "--input", path, "--direction", "sideways",
                     "--output", tmp_path / "o.tif")
+
+
+def test_class_table_embedded_in_index_rasters_is_used_without_classes(tmp_path):
+    classes = "0 water 0,0,200; 1 field 250,250,0; 2 forest 0,90,0"
+    table = load_class_table(classes)
+    index = np.array([[0, 1, 2], [2, 2, 1]], np.uint8)
+    rgb = np.moveaxis(np.array(table.colors, np.uint8)[index], -1, 0)
+    run_command("convert-labels", "--input", write_raster(tmp_path / "rgb.tif", rgb),
+                "--classes", classes, "--output", tmp_path / "idx.tif")
+    result, reporter = run_command("convert-labels", "--input", tmp_path / "idx.tif",
+                                   "--direction", "to-color", "--output", tmp_path / "back.tif")
+    assert result["classes"] == table.to_dict()
+    assert any("Class table read from" in line for line in reporter.infos)
+    assert np.array_equal(read_raster(tmp_path / "back.tif"), rgb)
