@@ -25,7 +25,7 @@ from ..errors import LrmError
 from ..model_file import load_model
 from ..raster_io import RasterWriter, check_output_path, nodata_mask, open_raster, raster_info, read_window
 from ..tiling import blend_windows, pad_to_multiple
-from .network import OUTPUT_STRIDE, build_unet
+from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet
 from .scaling import apply_scaling
 
 CLASS_NODATA = 255
@@ -45,7 +45,7 @@ class Segmenter:
         self.patch_size = int(meta["patch_size"])
         self.device = device
         self.model = build_unet(meta["encoder"], int(meta["in_channels"]), len(self.classes),
-                                meta.get("decoder_channels"))
+                                meta.get("decoder_channels") or DECODER_CHANNELS)
         try:
             self.model.load_state_dict(tensors, strict=True)
         except RuntimeError as exc:
