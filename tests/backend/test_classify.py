@@ -16,6 +16,8 @@ from models.model_file import save_model
 from segmenter_rasters import (CLASS_MEANS, GEOTRANSFORM, THREE_CLASSES, block_labels, image_for,
                                run_command, train_tiny, write_raster)
 
+pytestmark = pytest.mark.slow  # a tiny model is trained once for the module
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

@@ -172,6 +172,7 @@ def test_bad_parameters(tmp_path, flags, message):
 
 # --- training ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_short_training_beats_the_untrained_model(tmp_path):
     result, reporter = train_tiny(tmp_path, "--epochs", 3)
     for key in ("output", "best_validation_miou", "epochs_run", "iterations",
@@ -197,6 +198,7 @@ def test_short_training_beats_the_untrained_model(tmp_path):
     model.load_state_dict(tensors)
 
 
+@pytest.mark.slow
 def test_cancel_leaves_a_valid_model_uint16_four_bands_colour_labels(tmp_path):
     """Killing the job after the first step leaves the (untrained) model saved before training."""
     rng = np.random.default_rng(1)
