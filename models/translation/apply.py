@@ -1,0 +1,150 @@
+"""Translate a raster of any size with a trained translator of any method.
+
+Windows of the model's preferred size (the training patch size for LRM) slide over the
+raster with OVERLAP pixels of overlap and are blended with linear ramps
+(``models.tiling.blend_windows``), so memory is bounded by one strip of windows, not
+by the raster. Each window is read at an offset aligned to the method's
+``window_multiple`` (the extra pixels on its left/top are cropped again) and padded on
+its right/bottom to a multiple of it.
+
+Output: the translated bands (``translator.bands``) with the input's width, height,
+geotransform, CRS, nodata and data type. Integer types are rounded and clipped to
+their range (uint8 stays 0..255). Nodata pixels of the input are nodata in the output
+(they are filled with the window's band means before translation, so they do not
+disturb their neighbours, and marked NaN through the blending); a translated valid
+pixel that happens to equal the nodata value is moved by one step so it stays valid.
+"""
+
+import time
+
+import numpy as np
+import torch
+
+from ..devices import describe_device, out_of_memory_hint, resolve_device
+from ..errors import LrmError
+from ..model_file import load_model
+from ..raster_io import (RasterWriter, cast_to_dtype, check_output_path, nodata_mask,
+                         open_raster, raster_info, read_window)
+from ..tiling import blend_windows
+from .registry import get_method
+from .sampling import fill_nodata
+
+DEFAULT_WINDOW = 512
+
+
+def _round_up(value, multiple):
+    return -(-value // multiple) * multiple
+
+
+def _pad(array, height, width):
+    """Pad (C, h, w) on the bottom/right to (C, height, width) by reflection."""
+    ph, pw = height - array.shape[1], width - array.shape[2]
+    if ph == 0 and pw == 0:
+        return array
+    mode = "reflect" if ph < array.shape[1] and pw < array.shape[2] else "edge"
+    return np.pad(array, ((0, 0), (0, ph), (0, pw)), mode=mode)
+
+
+def _keep_valid(values, nodata, dtype):
+    """Move translated valid pixels off the nodata value (so they stay valid)."""
+    hit = values == nodata
+    if not hit.any():
+        return values
+    if np.issubdtype(dtype, np.integer):
+        step = 1 if nodata <= np.iinfo(dtype).min else -1
+        values[hit] = nodata + step
+    else:
+        values[hit] = np.nextafter(np.asarray(nodata, dtype), np.asarray(np.inf, dtype))
+    return values
+
+
+def check_bands(translator, info, meta, model_path, reporter):
+    needed = max(translator.bands)
+    if needed > info.band_count:
+        raise LrmError(
+            f"The model {model_path} was made for bands {translator.bands} "
+            f"({len(translator.bands)} of a {meta.get('target', {}).get('band_count', '?')}-band "
+            f"raster), but INPUT {info.describe()} has only {info.band_count} band(s). "
+            f"Translate a raster with the same bands as the training rasters.")
+    trained = {s.get("band_count") for s in meta.get("sources", [])} - {None}
+    if trained and info.band_count not in trained:
+        reporter.warning(f"INPUT has {info.band_count} bands but the model was trained on "
+                         f"{sorted(trained)}-band rasters; bands {translator.bands} are "
+                         f"assumed to hold the same data.")
+
+
+def translate_raster(input_path, model_path, output, overlap=64, batch_size=4, device="auto",
+                     window=None, reporter=None):
+    from ..reporting import Reporter
+
+    reporter = reporter or Reporter()
+    started = time.monotonic()
+    # Denormal floats (tiny activations in flat areas) make CPU kernels ~5x slower;
+    # flushing them to zero changes nothing visible.
+    torch.set_flush_denormal(True)
+    check_output_path(output)
+    info = raster_info(input_path)
+    ds = open_raster(input_path)
+    tensors, meta = load_model(model_path, expected_kind="translator")
+    method = get_method(meta.get("method", "lrm"))
+    device = resolve_device(device)
+    reporter.info(f"Device: {describe_device(device)}; method {meta.get('method', 'lrm')}.")
+    translator = method.load(tensors, meta, device)
+    check_bands(translator, info, meta, model_path, reporter)
+    multiple = max(1, int(getattr(translator, "window_multiple", 1)))
+    window = int(window or getattr(translator, "preferred_window", None) or DEFAULT_WINDOW)
+    window = _round_up(window, multiple)
+    if batch_size < 1:
+        raise LrmError(f"BATCH_SIZE must be at least 1, not {batch_size}.")
+    if not 0 <= overlap < window:
+        raise LrmError(f"OVERLAP must be at least 0 and smaller than the window "
+                       f"({window} pixels, the model's patch size), not {overlap}.")
+    bands = translator.bands
+    nodata = [info.nodata[b - 1] for b in bands]
+    masked = all(v is not None for v in nodata)
+
+    def predict(windows):
+        w, h = windows[0][2], windows[0][3]
+        ph = _round_up(h + max(y % multiple for _, y, _, _ in windows), multiple)
+        pw = _round_up(w + max(x % multiple for x, _, _, _ in windows), multiple)
+        arrays, offsets, masks = [], [], []
+        for x, y, _, _ in windows:
+            ax, ay = x - x % multiple, y - y % multiple
+            raw = read_window(ds, bands, ax, ay, w + x - ax, h + y - ay).astype(np.float32)
+            mask = nodata_mask(raw, nodata)
+            if mask.all():
+                raw[:] = 0
+            fill_nodata(raw, mask)
+            arrays.append(_pad(raw, ph, pw))
+            offsets.append((ax, ay))
+            masks.append(mask[y - ay:, x - ax:])
+        out = translator.translate(np.stack(arrays), offsets=offsets)
+        preds = np.empty((len(windows), len(bands), h, w), np.float32)
+        for i, ((x, y, _, _), (ax, ay)) in enumerate(zip(windows, offsets)):
+            preds[i] = out[i, :, y - ay:y - ay + h, x - ax:x - ax + w]
+            if masked:
+                preds[i][:, masks[i]] = np.nan
+        return preds
+
+    with RasterWriter(output, info.width, info.height, len(bands), info.dtype,
+                      info.geotransform, info.projection, nodata=nodata) as writer:
+        def write(y0, block):
+            values = cast_to_dtype(np.nan_to_num(block, nan=0.0), info.dtype)
+            if masked:
+                invalid = np.isnan(block)
+                for c, value in enumerate(nodata):
+                    plane = _keep_valid(values[c], info.dtype.type(value), info.dtype)
+                    plane[invalid[c]] = value
+            writer.write(values, 0, y0)
+
+        with out_of_memory_hint(device, batch_size, window):
+            blend_windows(info.width, info.height, len(bands), window, overlap, predict, write,
+                          batch_size=batch_size,
+                          progress=lambda f: reporter.progress(100 * f))
+    seconds = time.monotonic() - started
+    megapixels = info.width * info.height / 1e6
+    return {"output": output, "width": info.width, "height": info.height,
+            "bands": bands, "method": meta.get("method", "lrm"), "window": window,
+            "overlap": overlap, "device": describe_device(device),
+            "seconds": round(seconds, 3),
+            "megapixels_per_second": round(megapixels / max(seconds, 1e-9), 4)}

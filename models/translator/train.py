@@ -1,0 +1,189 @@
+"""Training loop of the LRM translator: data, epochs, validation, early stopping, saving.
+
+An epoch is one pass over the training source patches. Validation (eval mode, held-out
+source patches) runs at the end of every epoch and when MAX_ITERATIONS stops training
+mid-epoch; whenever the validation loss improves, the model file is rewritten
+atomically, so from the end of the first epoch on a killed (cancelled) worker leaves
+the best model so far as a valid file. Training stops after EPOCHS, after
+MAX_ITERATIONS (when > 0), or when the validation loss has not improved for PATIENCE
+epochs (when > 0). At the end the best weights are saved again with the full loss
+history.
+"""
+
+import math
+import time
+
+import numpy as np
+import torch
+
+from ..devices import describe_device, out_of_memory_hint, resolve_device, seed_everything
+from ..translation.sampling import SourcePatches, check_inputs, one_shot_sample
+from ..translation.scaling import InputScaling
+from .network import Discriminator, Generator, count_parameters
+from .save import save_translator
+from .trainer import Trainer
+from .vgg import load_vgg19
+
+
+def _describe(losses, keys=("total", "rec", "adv", "content", "style", "dis")):
+    return ", ".join(f"{k} {losses[k]:.4g}" for k in keys if k in losses)
+
+
+def _prepare(config, reporter):
+    """Check inputs, read the one-shot sample and the source patches, fix the scaling."""
+    config.validate()
+    bands, source_infos, target_info = check_inputs(config.sources, config.target,
+                                                    config.bands, config.patch_size)
+    target_raw, window = one_shot_sample(config, target_info, bands, reporter)
+    reporter.info(f"One-shot target: {config.patch_size}x{config.patch_size} window at x={window[0]}, "
+                  f"y={window[1]} of {target_info.describe()}; bands {bands}.")
+    rng = np.random.default_rng(config.seed)
+    patches = SourcePatches(source_infos, bands, config.patch_size, rng,
+                            config.validation_fraction, config.max_validation_patches, reporter)
+    sample = np.concatenate([patches.pixel_sample(), target_raw.reshape(len(bands), -1)], axis=1)
+    scaling = InputScaling.from_samples([sample], [info.dtype for info in source_infos]
+                                        + [target_info.dtype])
+    in_model_units = scaling.to_model(sample[:, :, None])[:, :, 0]
+    standardization = (in_model_units.mean(axis=1), in_model_units.std(axis=1))
+    reporter.info(f"Source patches: {len(patches.train_windows)} for training, "
+                  f"{len(patches.validation)} for validation, from {len(source_infos)} raster(s). "
+                  f"Input scaling: {scaling.mode}.")
+    return bands, source_infos, target_info, target_raw, window, patches, scaling, standardization
+
+
+def train(config, reporter):
+    started = time.monotonic()
+    torch.set_flush_denormal(True)  # denormals slow CPU kernels down ~5x
+    bands, source_infos, target_info, target_raw, window, patches, scaling, standard = _prepare(
+        config, reporter.scaled(0, 2))
+    seed_everything(config.seed)
+    device = resolve_device(config.device)
+    reporter.info(f"Device: {describe_device(device)}")
+    channels = len(bands)
+    vgg, vgg_source = load_vgg19(config.vgg_weights, reporter)
+    reporter.info(f"VGG19 weights: {vgg_source}.")
+    generator = Generator(channels)
+    generator.set_standardization(*standard)
+    generator.to(device)
+    discriminator = Discriminator(channels).to(device)
+    parameters = count_parameters(generator)
+    reporter.info(f"Translator: {parameters:,} parameters (encoder + decoder); discriminator "
+                  f"{count_parameters(discriminator):,}.")
+
+    per_epoch = patches.iterations_per_epoch(config.batch_size)
+    total = config.epochs * per_epoch
+    if config.max_iterations:
+        total = min(total, config.max_iterations)
+    to_device = lambda raw: torch.from_numpy(scaling.to_model(raw)).to(device)  # noqa: E731
+    context = {
+        "config": config, "bands": bands, "window": window, "scaling": scaling,
+        "target_raw": target_raw, "target_info": target_info, "source_infos": source_infos,
+        "vgg_source": vgg_source, "parameters": parameters, "history": [],
+    }
+    state = {"best": math.inf, "best_epoch": 0, "stale": 0, "iterations": 0, "times": [],
+             "best_tensors": None, "stopped": "epochs"}
+
+    with out_of_memory_hint(device, config.batch_size, config.patch_size):
+        target = to_device(target_raw[None])
+        trainer = Trainer(generator, discriminator, vgg.to(device), target, config, device, total)
+        epoch = 0
+        while epoch < config.epochs and state["iterations"] < total:
+            epoch += 1
+            sums, count = {}, 0
+            tick = time.perf_counter()
+            for raw in patches.epoch(config.batch_size):
+                losses = trainer.step(to_device(raw))
+                state["iterations"] += 1
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                now = time.perf_counter()
+                state["times"].append(now - tick)
+                tick = now
+                for k, v in losses.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                count += 1
+                reporter.progress(2 + 97 * state["iterations"] / total)
+                if state["iterations"] >= total:
+                    break
+            if count == 0:
+                break
+            train_losses = {k: v / count for k, v in sums.items()}
+            val = trainer.validate(to_device(b) for b in patches.validation_batches(config.batch_size))
+            _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter)
+            if config.patience and state["stale"] >= config.patience:
+                state["stopped"] = "early_stopping"
+                reporter.info(f"Early stopping: no validation improvement for {config.patience} "
+                              f"epochs (best {state['best']:.4g} at epoch {state['best_epoch']}).")
+                break
+        if state["iterations"] >= total and total < config.epochs * per_epoch:
+            state["stopped"] = "max_iterations"
+        if state["best_tensors"] is not None:  # the best weights again, with the full history
+            save_translator(config.output, state["best_tensors"], _metadata(context, state))
+
+    times = state["times"][1:] or state["times"]
+    return {
+        "output": config.output,
+        "method": "lrm",
+        "parameters": parameters,
+        "discriminator_parameters": count_parameters(discriminator),
+        "seconds_per_iteration": float(np.mean(times)) if times else None,
+        "best_validation_loss": state["best"] if math.isfinite(state["best"]) else None,
+        "best_epoch": state["best_epoch"],
+        "target_window": window,
+        "device": describe_device(device),
+        "epochs_run": epoch,
+        "iterations": state["iterations"],
+        "stopped_by": state["stopped"],
+        "vgg_weights": vgg_source,
+        "input_scaling": scaling.mode,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter):
+    config = context["config"]
+    val_loss = val["total"]
+    improved = val_loss < state["best"]
+    context["history"].append({"epoch": epoch, "iterations": state["iterations"],
+                               "learning_rate": trainer.learning_rate,
+                               "train": train_losses, "validation": val})
+    reporter.info(f"epoch {epoch}/{config.epochs} ({state['iterations']} iterations): train "
+                  f"{_describe(train_losses)} | validation {_describe(val)}"
+                  + (" (best so far, saved)" if improved else ""))
+    reporter.metric("train_loss", train_losses["total"], epoch=epoch)
+    reporter.metric("val_loss", val_loss, epoch=epoch)
+    for key in ("rec", "content", "style"):
+        reporter.metric(f"val_{key}", val[key], epoch=epoch)
+    if improved:
+        state.update(best=val_loss, best_epoch=epoch, stale=0)
+        state["best_tensors"] = {
+            **{f"generator.{k}": v.detach().cpu().clone()
+               for k, v in trainer.gen.state_dict().items()},
+            "target_image": trainer.target[0].detach().float().cpu().clone(),
+            "target_style": trainer.target_style().cpu(),
+        }
+        save_translator(config.output, state["best_tensors"], _metadata(context, state))
+    else:
+        state["stale"] += 1
+
+
+def _metadata(context, state):
+    config = context["config"]
+    return {
+        "bands": context["bands"],
+        "channels": len(context["bands"]),
+        "patch_size": config.patch_size,
+        "input_scaling": context["scaling"].to_meta(),
+        "target": {"path": config.target, "window": context["window"],
+                   "dtype": str(context["target_info"].dtype),
+                   "band_count": context["target_info"].band_count},
+        "sources": [{"path": i.path, "dtype": str(i.dtype), "band_count": i.band_count}
+                    for i in context["source_infos"]],
+        "training": {**config.to_dict(), "vgg_weights_used": context["vgg_source"]},
+        "parameters": context["parameters"],
+        "best_epoch": state["best_epoch"],
+        "best_validation_loss": state["best"],
+        "iterations": state["iterations"],
+        "stopped_by": state["stopped"],
+        "loss_history": context["history"],
+    }
