@@ -25,7 +25,7 @@ from .layout import make_scene
 from .render import SOURCE, TARGET, render
 from .shift import measure_domain_shift
 
-MIN_SIZE, MAX_SIZE = 64, 2048
+MIN_SIZE, MAX_SIZE = 64, 1024
 MAX_TILES = 500
 SHIFT_TILES, SHIFT_CROP = 8, 512  # bound the memory of the shift measurement
 DOMAINS = (SOURCE, TARGET)
@@ -68,7 +68,7 @@ def _check_arguments(tiles, size, source_pixel_size, target_pixel_size):
     if size is None or size < MIN_SIZE or size > MAX_SIZE:
         raise LrmError(f"SIZE must be between {MIN_SIZE} and {MAX_SIZE} pixels per tile side, got "
                        f"{size}: smaller tiles cannot hold the six classes, larger ones would need "
-                       f"several GB of memory. Use more TILES for more data (e.g. SIZE 256).")
+                       f"more memory than a tile is worth. Use more TILES for more data (e.g. SIZE 256).")
     for name, value in (("source pixel size", source_pixel_size),
                         ("target pixel size", target_pixel_size)):
         if not 0.01 <= value <= 1.0:

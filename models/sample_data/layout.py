@@ -4,10 +4,12 @@ Objects are drawn in metres (a street 4.5-6.5 m wide, a car 4-4.9 m long, ...) a
 rasterised at the domain's pixel size, so the same kind of scene appears at another
 object scale in a domain with another resolution. Tiles smaller than ``REFERENCE_EXTENT``
 metres shrink every object by the same factor, so that even tiny test tiles hold all
-six classes.
+six classes. Larger tiles are a neighbourhood: a street grid, and numbers of buildings,
+trees, cars and clutter in proportion to the area.
 
 The layout is computed on a canvas with a margin around the tile (shadows and blur
-near the tile edge then come from real neighbours) and cropped by the caller.
+near the tile edge then come from real neighbours) and cropped by the caller. Every
+object is rasterised inside its own bounding window, so the cost grows with the pixels.
 """
 
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ MATERIALS = (
 )
 M = {name: i for i, (name, _) in enumerate(MATERIALS)}
 MATERIAL_CLASS = np.array([cls for _, cls in MATERIALS], dtype=np.uint8)
+ROOFS = [M[n] for n in ("roof_light", "roof_dark", "roof_tile", "roof_flat", "parapet",
+                        "roof_fixture")]
+ROAD_SURFACES = [M["asphalt"], M["paving"], M["marking"]]
 
 REFERENCE_EXTENT = 14.0  # metres; smaller tiles scale their objects down
 MIN_FRACTION = {CLUTTER: 0.003, BUILDING: 0.03, LOW_VEGETATION: 0.03, TREE: 0.02,
@@ -40,7 +45,7 @@ class Scene:
     material: np.ndarray   # (H, W) int16 index into MATERIALS
     height: np.ndarray     # (H, W) float32, metres above ground (for shading and shadows)
     object_id: np.ndarray  # (H, W) int32, 0 = none; objects get their own colour jitter
-    detail: np.ndarray     # (H, W) float32, metres; roof-tile rows and car windows use it
+    detail: np.ndarray     # (H, W) float32, metres; rows of roof tiles follow it
     margin: int            # canvas pixels around the tile on each side
     complete: bool         # every class reached its minimum fraction inside the tile
 
@@ -58,20 +63,21 @@ class _Canvas:
 
     def __init__(self, size, pixel_size, margin, rng):
         self.size, self.pixel_size, self.margin, self.rng = size, pixel_size, margin, rng
-        n = size + 2 * margin
-        idx = (np.arange(n, dtype=np.float32) + 0.5 - margin) * pixel_size
-        self.x, self.y = np.meshgrid(idx, idx)  # y grows downwards (image rows)
+        self.n = n = size + 2 * margin
+        self.coords = (np.arange(n, dtype=np.float32) + 0.5 - margin) * pixel_size
         self.extent = size * pixel_size
+        self.area = self.extent ** 2
         self.scale = min(1.0, self.extent / REFERENCE_EXTENT)
         self.material = np.full((n, n), M["grass"], dtype=np.int16)
         self.height = np.zeros((n, n), dtype=np.float32)
         self.object_id = np.zeros((n, n), dtype=np.int32)
         self.detail = np.zeros((n, n), dtype=np.float32)
-        self.inner = np.zeros((n, n), dtype=bool)
-        self.inner[margin:n - margin, margin:n - margin] = True
+        self.blocked = np.zeros((n, n), dtype=bool)  # no building may be placed here
         self.next_id = 1
         # one smooth noise field (unit std, ~0.6 m grain) for ragged crowns and patches
-        self.wobble = _smooth_noise(rng, n, 0.6 * self.scale / pixel_size)
+        field = ndimage.gaussian_filter(rng.standard_normal((n, n)).astype(np.float32),
+                                        max(0.6 * self.scale / pixel_size, 0.5), mode="wrap")
+        self.wobble = field / (field.std() + 1e-6)
 
     def m(self, metres):
         """A size in metres, shrunk for small tiles."""
@@ -81,87 +87,94 @@ class _Canvas:
         self.next_id += 1
         return self.next_id - 1
 
-    def frame(self, cx, cy, angle):
-        """(u, v): coordinates along / across a direction through (cx, cy)."""
-        dx, dy = self.x - cx, self.y - cy
-        c, s = np.cos(angle), np.sin(angle)
-        return dx * c + dy * s, -dx * s + dy * c
+    def window(self, cx, cy, radius):
+        """Canvas slices around (cx, cy) and the metre coordinates inside (None if outside)."""
+        lo = np.searchsorted(self.coords, [cx - radius, cy - radius])
+        hi = np.searchsorted(self.coords, [cx + radius, cy + radius])
+        if hi[0] <= lo[0] or hi[1] <= lo[1]:
+            return None
+        sl = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
+        x, y = np.meshgrid(self.coords[sl[1]], self.coords[sl[0]])
+        return sl, x, y
+
+    def tile_pixels(self, sl, mask):
+        """How many pixels of a window mask lie inside the tile (not in the margin)."""
+        m, n = self.margin, self.n
+        rows = np.arange(sl[0].start, sl[0].stop)
+        cols = np.arange(sl[1].start, sl[1].stop)
+        inside = ((rows >= m) & (rows < n - m))[:, None] & ((cols >= m) & (cols < n - m))[None, :]
+        return int(np.count_nonzero(mask & inside))
 
     def random_point(self, pad=0.2):
         lo, hi = -pad * self.extent, (1 + pad) * self.extent
         return self.rng.uniform(lo, hi), self.rng.uniform(lo, hi)
 
-    def tile_count(self, mask):
-        return int(np.count_nonzero(mask & self.inner))
 
-
-def _smooth_noise(rng, n, sigma_px):
-    field = ndimage.gaussian_filter(rng.standard_normal((n, n)).astype(np.float32),
-                                    max(sigma_px, 0.5), mode="wrap")
-    return field / (field.std() + 1e-6)
-
-
-def _rect(canvas, cx, cy, length, width, angle):
-    u, v = canvas.frame(cx, cy, angle)
-    return (np.abs(u) <= length / 2) & (np.abs(v) <= width / 2), u, v
+def _frame(x, y, cx, cy, angle):
+    """(u, v): coordinates along / across a direction through (cx, cy)."""
+    dx, dy = x - cx, y - cy
+    c, s = np.cos(angle), np.sin(angle)
+    return dx * c + dy * s, -dx * s + dy * c
 
 
 def _roads(canvas):
-    """One street (sometimes two crossing) with pavements, dashed centre line."""
+    """A street grid; the first street always crosses the tile. Pavements, centre lines."""
     rng = canvas.rng
-    roads = []
-    count = 2 if rng.random() < 0.25 else 1
     base = (rng.choice([0.0, np.pi / 2]) + rng.normal(0, 0.06)) if rng.random() < 0.75 \
         else rng.uniform(0, np.pi)
-    asphalt = np.zeros(canvas.x.shape, bool)
+    x, y = np.meshgrid(canvas.coords, canvas.coords)
+    half = canvas.extent / 2
+    reach = canvas.extent * 0.75 + canvas.margin * canvas.pixel_size
+    asphalt = np.zeros(x.shape, bool)
     paving = np.zeros_like(asphalt)
     marking = np.zeros_like(asphalt)
-    for k in range(count):
-        angle = base + (np.pi / 2 + rng.normal(0, 0.05)) * k
-        width = canvas.m(rng.uniform(4.5, 6.5) if k == 0 else rng.uniform(3.5, 5.0))
-        walk = canvas.m(rng.uniform(1.0, 2.0))
-        # the centre line passes the tile centre at a random distance along the normal
-        shift = (rng.uniform(-0.1, 1.1) - 0.5) * canvas.extent
-        cx = canvas.extent / 2 - np.sin(angle) * shift
-        cy = canvas.extent / 2 + np.cos(angle) * shift
-        u, v = canvas.frame(cx, cy, angle)
-        asphalt |= np.abs(v) < width / 2
-        paving |= np.abs(v) < width / 2 + walk
-        if width > canvas.m(5.0):
-            dash = canvas.m(3.0)
-            marking |= (np.abs(v) < max(0.06, canvas.m(0.07))) & (np.mod(u, 2 * dash) < dash)
-        roads.append((cx, cy, angle, width, walk))
+    roads = []
+    for k, spacing in enumerate((canvas.m(rng.uniform(40, 65)), canvas.m(rng.uniform(45, 80)))):
+        angle = base + k * (np.pi / 2 + rng.normal(0, 0.05))
+        # offsets of the streets from the tile centre, along the normal
+        first = (rng.uniform(-0.1, 1.1) - 0.5) * canvas.extent if k == 0 \
+            else rng.uniform(0, spacing)
+        offsets = first + spacing * np.arange(-int(reach // spacing) - 1, int(reach // spacing) + 2)
+        for shift in offsets[np.abs(offsets) < reach]:
+            width = canvas.m(rng.uniform(4.5, 6.5) if k == 0 else rng.uniform(3.5, 5.5))
+            walk = canvas.m(rng.uniform(1.0, 2.0))
+            cx, cy = half - np.sin(angle) * shift, half + np.cos(angle) * shift
+            u, v = _frame(x, y, cx, cy, angle)
+            asphalt |= np.abs(v) < width / 2
+            paving |= np.abs(v) < width / 2 + walk
+            canvas.blocked |= np.abs(v) < width / 2 + walk + canvas.m(1.0)
+            if width > canvas.m(5.0):
+                dash = canvas.m(3.0)
+                marking |= (np.abs(v) < max(0.06, canvas.m(0.07))) & (np.mod(u, 2 * dash) < dash)
+            roads.append((cx, cy, angle, width, walk))
     canvas.material[paving] = M["paving"]
     canvas.material[asphalt] = M["asphalt"]
     canvas.material[marking & asphalt] = M["marking"]
-    return roads, paving
-
-
-def _road_zone(canvas, roads, extra):
-    zone = np.zeros(canvas.x.shape, bool)
-    for cx, cy, angle, width, walk in roads:
-        _, v = canvas.frame(cx, cy, angle)
-        zone |= np.abs(v) < width / 2 + walk + extra
-    return zone
+    return roads
 
 
 def _paved_area(canvas, roads):
     """A courtyard, driveway or parking area next to a street."""
     rng = canvas.rng
     cx, cy, angle, width, walk = roads[rng.integers(len(roads))]
-    along = rng.uniform(0.1, 0.9) * canvas.extent - canvas.extent / 2
+    along = rng.uniform(-0.6, 0.6) * canvas.extent
     side = rng.choice([-1.0, 1.0])
     depth, length = canvas.m(rng.uniform(3.0, 6.0)), canvas.m(rng.uniform(4.0, 8.0))
     across = side * (width / 2 + walk + depth / 2)
     c, s = np.cos(angle), np.sin(angle)
     px, py = cx + along * c - across * s, cy + along * s + across * c
-    mask, _, _ = _rect(canvas, px, py, length, depth, angle)
-    mask &= canvas.material == M["grass"]
-    canvas.material[mask] = M["paving"]
+    win = canvas.window(px, py, np.hypot(length, depth) / 2 + canvas.pixel_size)
+    if win is None:
+        return None
+    sl, x, y = win
+    u, v = _frame(x, y, px, py, angle)
+    mask = (np.abs(u) <= length / 2) & (np.abs(v) <= depth / 2) & (canvas.material[sl] == M["grass"])
+    canvas.material[sl][mask] = M["paving"]
+    canvas.blocked[sl] |= mask
     return (px, py, angle, length, depth)
 
 
-def _building(canvas, blocked, roads, first):
+def _building(canvas, roads, need):
     """A rectangular or L-shaped building with a gable, hip or flat roof."""
     rng = canvas.rng
     for _ in range(40):
@@ -171,105 +184,123 @@ def _building(canvas, blocked, roads, first):
         else:
             angle = rng.uniform(0, np.pi)
         cx, cy = canvas.random_point(0.25)
-        parts = [(cx, cy, length, width)]
+        j, i = np.searchsorted(canvas.coords, [cx, cy])
+        if i < canvas.n and j < canvas.n and canvas.blocked[i, j]:
+            continue  # cheap early rejection: the centre is on a street or a building
+        parts = [(0.0, 0.0, length, width)]  # (u, v) offsets of each part's centre
         if rng.random() < 0.35:  # L shape: a wing at one end
             wl, ww = length * rng.uniform(0.35, 0.6), width * rng.uniform(0.8, 1.4)
-            su, sv = rng.choice([-1, 1]) * (length - wl) / 2, rng.choice([-1, 1]) * ww / 2
-            c, s = np.cos(angle), np.sin(angle)
-            parts.append((cx + su * c - sv * s, cy + su * s + sv * c, wl, ww))
-        masks = [_rect(canvas, px, py, pl, pw, angle) for px, py, pl, pw in parts]
-        footprint = np.logical_or.reduce([mk for mk, _, _ in masks])
-        need = (0.06 if first else 0.015) * canvas.size ** 2
-        if footprint[blocked].any() or canvas.tile_count(footprint) < need:
+            parts.append((rng.choice([-1, 1]) * (length - wl) / 2, rng.choice([-1, 1]) * ww / 2, wl, ww))
+        pad = canvas.m(1.5)
+        win = canvas.window(cx, cy, np.hypot(length, 2 * width) + pad)
+        if win is None:
+            continue
+        sl, x, y = win
+        u0, v0 = _frame(x, y, cx, cy, angle)
+        frames = [(u0 - pu, v0 - pv, pl, pw) for pu, pv, pl, pw in parts]
+        inside = [(np.abs(u) <= pl / 2) & (np.abs(v) <= pw / 2) for u, v, pl, pw in frames]
+        footprint = np.logical_or.reduce(inside)
+        if (footprint & canvas.blocked[sl]).any() or canvas.tile_pixels(sl, footprint) < need:
             continue
         roof = rng.choice(["gable", "hip", "flat"], p=[0.45, 0.2, 0.35])
-        eave = canvas.m(rng.uniform(4.0, 8.0))
+        eave = canvas.m(rng.uniform(3.5, 7.0))
         pitch = np.tan(np.radians(rng.uniform(28, 42)))
-        oid = canvas.new_id()
-        height = np.zeros(canvas.x.shape, np.float32)
+        height = np.zeros(x.shape, np.float32)
         detail = np.zeros_like(height)
-        for (mk, u, v), (_, _, pl, pw) in zip(masks, parts):
+        for mk, (u, v, pl, pw) in zip(inside, frames):
             to_edge = np.minimum(pl / 2 - np.abs(u), pw / 2 - np.abs(v))
-            if roof == "gable":
-                rise, rows = pw / 2 - np.abs(v), pw / 2 - np.abs(v)
-            elif roof == "hip":
-                rise, rows = to_edge, to_edge
-            else:
-                rise, rows = np.zeros_like(u), to_edge
-            h = np.where(mk, eave + (rise * pitch if roof != "flat" else 0), 0)
+            rows = pw / 2 - np.abs(v) if roof == "gable" else to_edge
+            h = np.where(mk, eave + (rows * pitch if roof != "flat" else 0), 0)
             detail = np.where(mk & (h >= height), rows, detail)
             height = np.maximum(height, h)
         if roof == "flat":
             material = M["roof_flat"]
         else:
             material = M[rng.choice(["roof_light", "roof_dark", "roof_tile"], p=[0.3, 0.3, 0.4])]
-        canvas.material[footprint] = material
-        canvas.object_id[footprint] = oid
-        canvas.height = np.maximum(canvas.height, height)
-        canvas.detail[footprint] = detail[footprint]
+        mat, hgt = canvas.material[sl], canvas.height[sl]
+        mat[footprint] = material
+        canvas.object_id[sl][footprint] = canvas.new_id()
+        hgt[footprint] = height[footprint]
+        canvas.detail[sl][footprint] = detail[footprint]
         if roof == "flat":
             parapet = footprint & (detail < canvas.m(0.35))
-            canvas.material[parapet] = M["parapet"]
-            canvas.height[parapet] += canvas.m(0.4)
+            mat[parapet] = M["parapet"]
+            hgt[parapet] += canvas.m(0.4)
             for _ in range(rng.integers(1, 5)):  # skylights, air conditioning units
-                fx, fy = cx + rng.uniform(-0.3, 0.3) * length, cy + rng.uniform(-0.3, 0.3) * width
-                fixture, _, _ = _rect(canvas, fx, fy, canvas.m(rng.uniform(0.6, 1.8)),
-                                      canvas.m(rng.uniform(0.6, 1.4)), angle)
-                fixture &= footprint & ~parapet
-                canvas.material[fixture] = M["roof_fixture"]
-                canvas.height[fixture] += canvas.m(0.6)
-        big, _, _ = zip(*[_rect(canvas, px, py, pl + canvas.m(3), pw + canvas.m(3), angle)
-                          for px, py, pl, pw in parts])
-        return np.logical_or.reduce(big)
-    return None
+                fu, fv = rng.uniform(-0.3, 0.3) * length, rng.uniform(-0.3, 0.3) * width
+                fixture = (np.abs(u0 - fu) <= canvas.m(rng.uniform(0.3, 0.9))) \
+                    & (np.abs(v0 - fv) <= canvas.m(rng.uniform(0.3, 0.7))) & footprint & ~parapet
+                mat[fixture] = M["roof_fixture"]
+                hgt[fixture] += canvas.m(0.6)
+        canvas.blocked[sl] |= np.logical_or.reduce(
+            [(np.abs(u) <= pl / 2 + pad) & (np.abs(v) <= pw / 2 + pad) for u, v, pl, pw in frames])
+        return True
+    return False
 
 
 def _blob(canvas, cx, cy, radius, raggedness):
-    d = np.hypot(canvas.x - cx, canvas.y - cy) / radius
-    return d, d < 1 + raggedness * canvas.wobble
+    win = canvas.window(cx, cy, radius * (1 + 3 * raggedness))
+    if win is None:
+        return None
+    sl, x, y = win
+    d = np.hypot(x - cx, y - cy) / radius
+    return sl, d, d < 1 + raggedness * canvas.wobble[sl]
 
 
-def _clutter(canvas, roads):
+def _clutter(canvas):
     """Bare soil, a pond or small objects (bins, containers, stacked material)."""
     rng = canvas.rng
     kind = rng.choice(["soil", "object", "water"], p=[0.4, 0.45, 0.15])
     if kind == "object":
         for _ in range(30):
             cx, cy = canvas.random_point(0.05)
-            mask, _, _ = _rect(canvas, cx, cy, canvas.m(rng.uniform(0.8, 3.0)),
-                               canvas.m(rng.uniform(0.6, 2.0)), rng.uniform(0, np.pi))
-            under = canvas.material[mask]
+            length, width = canvas.m(rng.uniform(0.8, 3.0)), canvas.m(rng.uniform(0.6, 2.0))
+            win = canvas.window(cx, cy, np.hypot(length, width) / 2 + canvas.pixel_size)
+            if win is None:
+                continue
+            sl, x, y = win
+            u, v = _frame(x, y, cx, cy, rng.uniform(0, np.pi))
+            mask = (np.abs(u) <= length / 2) & (np.abs(v) <= width / 2)
+            under = canvas.material[sl][mask]
             if mask.any() and np.isin(under, [M["grass"], M["paving"], M["soil"]]).all():
-                canvas.material[mask] = M["clutter_object"]
-                canvas.object_id[mask] = canvas.new_id()
-                canvas.height[mask] = canvas.m(rng.uniform(0.5, 1.5))
+                canvas.material[sl][mask] = M["clutter_object"]
+                canvas.object_id[sl][mask] = canvas.new_id()
+                canvas.height[sl][mask] = canvas.m(rng.uniform(0.5, 1.5))
                 return
         return
     cx, cy = canvas.random_point(0.05)
-    _, mask = _blob(canvas, cx, cy, canvas.m(rng.uniform(1.5, 4.0)), 0.25)
-    mask &= canvas.material == M["grass"]
-    canvas.material[mask] = M[kind]
-    canvas.object_id[mask] = canvas.new_id()
+    blob = _blob(canvas, cx, cy, canvas.m(rng.uniform(1.5, 4.0)), 0.25)
+    if blob is not None:
+        sl, _, mask = blob
+        mask &= canvas.material[sl] == M["grass"]
+        canvas.material[sl][mask] = M[kind]
+        canvas.object_id[sl][mask] = canvas.new_id()
 
 
-def _tree(canvas):
-    """A crown: a ragged disc whose height is a bumpy dome (shading gives it texture)."""
+def _tree(canvas, near=None):
+    """A crown: a ragged disc whose height is a dome (shading adds leaf clumps later)."""
     rng = canvas.rng
     for _ in range(30):
-        cx, cy = canvas.random_point(0.15)
-        i = int(np.clip((cy / canvas.pixel_size) + canvas.margin, 0, canvas.x.shape[0] - 1))
-        j = int(np.clip((cx / canvas.pixel_size) + canvas.margin, 0, canvas.x.shape[1] - 1))
-        if canvas.material[i, j] not in (M["grass"], M["soil"], M["tree"]):
+        if near is None:
+            cx, cy = canvas.random_point(0.15)
+        else:  # a neighbour in a group of trees
+            cx, cy = near[0] + rng.normal(0, near[2]), near[1] + rng.normal(0, near[2])
+        j, i = np.searchsorted(canvas.coords, [cx, cy])
+        if not (0 <= i < canvas.n and 0 <= j < canvas.n) \
+                or canvas.material[i, j] not in (M["grass"], M["soil"], M["tree"]):
             continue
         radius = canvas.m(rng.uniform(1.5, 4.0))
         top = canvas.m(rng.uniform(4.0, 11.0))
-        d, crown = _blob(canvas, cx, cy, radius, 0.2)
-        crown &= ~np.isin(canvas.material, [M["roof_light"], M["roof_dark"], M["roof_tile"],
-                                            M["roof_flat"], M["parapet"], M["roof_fixture"]])
+        blob = _blob(canvas, cx, cy, radius, 0.2)
+        if blob is None:
+            continue
+        sl, d, crown = blob
+        crown &= ~np.isin(canvas.material[sl], ROOFS)
         dome = top - radius + radius * np.sqrt(np.clip(1 - np.minimum(d, 1) ** 2, 0, 1))
-        canvas.material[crown] = M["tree"]
-        canvas.object_id[crown] = canvas.new_id()
-        canvas.height[crown] = np.maximum(canvas.height[crown], dome[crown])
+        canvas.material[sl][crown] = M["tree"]
+        canvas.object_id[sl][crown] = canvas.new_id()
+        hgt = canvas.height[sl]
+        hgt[crown] = np.maximum(hgt[crown], dome[crown])
         return cx, cy, radius
     return None
 
@@ -291,44 +322,51 @@ def _car(canvas, roads, paved):
             heading = axis + rng.choice([0.0, np.pi]) + rng.normal(0, 0.02)
         c, s = np.cos(axis), np.sin(axis)
         cx, cy = px + along * c - across * s, py + along * s + across * c
-        angle = heading
-        u, v = canvas.frame(cx, cy, angle)
-        body = (np.abs(u / (length / 2)) ** 4 + np.abs(v / (width / 2)) ** 4) <= 1
-        if canvas.tile_count(body) < 0.4 * np.count_nonzero(body) or not body.any():
+        win = canvas.window(cx, cy, length / 2 + canvas.pixel_size)
+        if win is None:
             continue
-        under = canvas.material[body]
-        if not np.isin(under, [M["asphalt"], M["paving"], M["marking"]]).all():
+        sl, x, y = win
+        u, v = _frame(x, y, cx, cy, heading)
+        body = (np.abs(u / (length / 2)) ** 4 + np.abs(v / (width / 2)) ** 4) <= 1
+        if not body.any() or canvas.tile_pixels(sl, body) < 0.4 * np.count_nonzero(body):
+            continue
+        mat = canvas.material[sl]
+        if not np.isin(mat[body], ROAD_SURFACES).all():
             continue
         rel = u / length  # -0.5 rear .. 0.5 front
         window = body & (((rel > 0.08) & (rel < 0.3)) | ((rel > -0.38) & (rel < -0.26))) \
             & (np.abs(v) < width * 0.42)
-        canvas.material[body] = M["car_body"]
-        canvas.material[window] = M["car_window"]
-        canvas.object_id[body] = canvas.new_id()
+        mat[body] = M["car_body"]
+        mat[window] = M["car_window"]
+        canvas.object_id[sl][body] = canvas.new_id()
         roof = (rel > -0.26) & (rel < 0.08)
-        canvas.height[body] = np.where(roof[body], canvas.m(1.5), canvas.m(1.0))
-        canvas.detail[body] = rel[body]
+        canvas.height[sl][body] = np.where(roof[body], canvas.m(1.5), canvas.m(1.0))
         return True
     return False
 
 
+def _count(rng, per_area, area, low=1):
+    """A random count with mean about area / per_area (at least ``low``)."""
+    top = max(low + 1, int(round(2 * area / per_area)))
+    return int(rng.integers(low, top + 1))
+
+
 def _attempt(size, pixel_size, margin, rng):
     canvas = _Canvas(size, pixel_size, margin, rng)
-    roads, _ = _roads(canvas)
-    paved = [_paved_area(canvas, roads) for _ in range(rng.integers(0, 2))]
-    blocked = _road_zone(canvas, roads, canvas.m(1.0)) | (canvas.material == M["paving"])
-    for k in range(rng.integers(2, 5)):
-        buffer = _building(canvas, blocked, roads, first=(k == 0))
-        if buffer is not None:
-            blocked |= buffer
-    for _ in range(rng.integers(1, 4)):
-        _clutter(canvas, roads)
-    area = canvas.extent ** 2  # crowns and cars in proportion to the tile
-    for _ in range(rng.integers(1, max(2, round(area / 80.0)) + 1)):
+    area = canvas.area / canvas.scale ** 2  # in scene units: small tiles behave like 14 m ones
+    roads = _roads(canvas)
+    paved = [p for p in (_paved_area(canvas, roads) for _ in range(_count(rng, 500, area, 0)))
+             if p is not None]
+    tile_pixels = canvas.size ** 2
+    for k in range(_count(rng, 160, area, 2)):
+        _building(canvas, roads, need=(0.06 if k == 0 else 0.0) * tile_pixels + 1)
+    for _ in range(_count(rng, 400, area)):
+        _clutter(canvas)
+    for _ in range(_count(rng, 130, area)):
         centre = _tree(canvas)
-        if centre is not None and rng.random() < 0.4:  # a neighbour crown: tree groups
-            _tree(canvas)
-    for _ in range(rng.integers(1, max(2, round(canvas.extent / 7.0)) + 1)):
+        if centre is not None and rng.random() < 0.4:  # groups of trees
+            _tree(canvas, near=centre)
+    for _ in range(_count(rng, 18.0 * canvas.extent / canvas.scale / len(roads), area)):
         _car(canvas, roads, paved)
     return canvas
 
@@ -336,14 +374,13 @@ def _attempt(size, pixel_size, margin, rng):
 def make_scene(size, pixel_size, rng):
     """Lay out one tile; retry (same random stream) until every class is present."""
     margin = max(8, size // 8)
-    canvas = None
+    complete = False
     for _ in range(MAX_ATTEMPTS):
         canvas = _attempt(size, pixel_size, margin, rng)
-        counts = np.bincount(MATERIAL_CLASS[canvas.material[canvas.inner]], minlength=6)
-        fractions = counts / float(size * size)
+        inner = canvas.material[margin:-margin, margin:-margin]
+        fractions = np.bincount(MATERIAL_CLASS[inner].ravel(), minlength=6) / float(size * size)
         if all(fractions[c] >= f for c, f in MIN_FRACTION.items()):
+            complete = True
             break
-    else:
-        fractions = None
     return Scene(material=canvas.material, height=canvas.height, object_id=canvas.object_id,
-                 detail=canvas.detail, margin=margin, complete=fractions is not None)
+                 detail=canvas.detail, margin=margin, complete=complete)

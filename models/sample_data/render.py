@@ -56,11 +56,11 @@ SOURCE = DomainStyle(
         "roof_light": (0.50, 0.48, 0.47), "roof_dark": (0.24, 0.23, 0.25),
         "roof_tile": (0.46, 0.42, 0.24), "roof_flat": (0.40, 0.39, 0.39), "parapet": (0.80, 0.80, 0.80),
         "roof_fixture": (0.22, 0.22, 0.24), "grass": (0.60, 0.24, 0.28), "tree": (0.72, 0.17, 0.22),
-        "car_body": (0.5, 0.5, 0.5), "car_window": (0.10, 0.11, 0.13), "asphalt": (0.32, 0.32, 0.33),
-        "paving": (0.50, 0.48, 0.46), "marking": (0.85, 0.85, 0.85),
+        "car_body": (0.5, 0.5, 0.5), "car_window": (0.10, 0.11, 0.13), "asphalt": (0.33, 0.315, 0.325),
+        "paving": (0.505, 0.475, 0.455), "marking": (0.85, 0.85, 0.85),
     },
     dry_grass=(0.48, 0.30, 0.28), car_palette=_CARS, clutter_palette=_CLUTTER,
-    sun_azimuth=150.0, sun_elevation=58.0, ambient=(0.36, 0.40, 0.45),
+    sun_azimuth=150.0, sun_elevation=60.0, ambient=(0.36, 0.40, 0.45),
     gain=(1.15, 1.08, 1.08), haze=(0.0, 0.0, 0.0), gamma=1.0, blur_px=0.6, noise=0.012, ramp=0.03,
 )
 
@@ -73,11 +73,11 @@ TARGET = DomainStyle(
         "roof_light": (0.48, 0.49, 0.51), "roof_dark": (0.19, 0.20, 0.23),
         "roof_tile": (0.55, 0.38, 0.24), "roof_flat": (0.38, 0.39, 0.41), "parapet": (0.78, 0.80, 0.82),
         "roof_fixture": (0.18, 0.20, 0.24), "grass": (0.44, 0.33, 0.26), "tree": (0.58, 0.30, 0.20),
-        "car_body": (0.5, 0.5, 0.5), "car_window": (0.10, 0.12, 0.15), "asphalt": (0.30, 0.32, 0.34),
-        "paving": (0.47, 0.48, 0.48), "marking": (0.82, 0.84, 0.86),
+        "car_body": (0.5, 0.5, 0.5), "car_window": (0.10, 0.12, 0.15), "asphalt": (0.295, 0.32, 0.345),
+        "paving": (0.46, 0.48, 0.485), "marking": (0.82, 0.84, 0.86),
     },
     dry_grass=(0.38, 0.34, 0.27), car_palette=_CARS, clutter_palette=_CLUTTER,
-    sun_azimuth=205.0, sun_elevation=45.0, ambient=(0.48, 0.52, 0.58),
+    sun_azimuth=205.0, sun_elevation=52.0, ambient=(0.48, 0.52, 0.58),
     gain=(1.0, 1.04, 1.06), haze=(0.03, 0.04, 0.05), gamma=0.85, blur_px=1.3, noise=0.03, ramp=0.08,
 )
 
