@@ -123,7 +123,8 @@ def main(argv=None):
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for method in methods:
-        cells = [method, f"{results['cpu'][method]['parameters']:,}", fmt_spi(results["cpu"][method])]
+        row = results["cpu"][method]
+        cells = [method, f"{row['parameters']:,}", fmt_spi(row)]
         if "cuda" in results:
             cells.append(fmt_spi(results["cuda"][method]))
         spi, params = PAPER.get(method, (None, "?"))

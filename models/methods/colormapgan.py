@@ -106,7 +106,8 @@ def _save(config, generator, meta, extra):
     index, scale, bias = generator.changed()
     save_model(config.output, {"colours": index.to(torch.int64), "scale": scale, "bias": bias},
                {"kind": "translator", "method": METHOD, "levels": LEVELS, **meta,
-                "parameters": count_parameters(generator), "changed_colours": int(index.numel()), **extra})
+                "parameters": count_parameters(generator),
+                "changed_colours": int(index.numel()), **extra})
     return int(index.numel())
 
 

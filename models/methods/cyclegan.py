@@ -108,7 +108,8 @@ class CycleGan:
         with autocast(self.device):
             fake_t, fake_s = self.g_st(s), self.g_ts(t)
             adv = lsgan(self.d_t(fake_t), True) + lsgan(self.d_s(fake_s), True)
-            cycle = F.l1_loss(self.g_ts(fake_t).float(), s) + F.l1_loss(self.g_st(fake_s).float(), t)
+            cycle = (F.l1_loss(self.g_ts(fake_t).float(), s)
+                     + F.l1_loss(self.g_st(fake_s).float(), t))
             identity = (F.l1_loss(self.g_st(t).float(), t) + F.l1_loss(self.g_ts(s).float(), s))
             loss_g = adv + LAMBDA_CYCLE * cycle + LAMBDA_CYCLE * IDENTITY_WEIGHT * identity
         self.opt_g.zero_grad(set_to_none=True)
@@ -176,8 +177,11 @@ def train(config, reporter):
     per_epoch = sources.iterations_per_epoch(config.batch_size)
     total = iteration_budget(config, per_epoch)
     epochs = math.ceil(total / per_epoch)
-    decay_from = epochs // 2  # linear decay over the second half, as in the reference
-    factor = lambda e: 1.0 - max(0, e + 1 - decay_from) / float(epochs - decay_from + 1)  # noqa: E731
+    decay_from = max(1, epochs // 2)  # linear decay over the second half, as in the reference
+
+    def factor(e):
+        return 1.0 - max(0, e + 1 - decay_from) / float(epochs - decay_from + 1)
+
     schedulers = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in (model.opt_g, model.opt_d)]
     reporter.info(f"CycleGAN on {describe_device(device)}: {epochs} epoch(s), {total} "
                   f"iteration(s), batch {config.batch_size}, generator "
@@ -244,5 +248,5 @@ def load(tensors, meta, device):
         raise LrmError(f"This CycleGAN model file does not match the generator architecture "
                        f"({exc}). Train it again.") from None
     generator.to(device).eval()
-    return CycleGanTranslator(meta["bands"], generator, InputScaling.from_meta(meta["input_scaling"]),
-                              device, int(meta["patch_size"]))
+    scaling = InputScaling.from_meta(meta["input_scaling"])
+    return CycleGanTranslator(meta["bands"], generator, scaling, device, int(meta["patch_size"]))

@@ -82,7 +82,8 @@ def swap_low_frequencies(batch, amplitude, beta):
     amp = np.fft.fftshift(np.abs(spectrum), axes=(-2, -1))
     phase = np.angle(spectrum)
     cy, cx = h // 2, w // 2
-    amp[:, :, cy - b:cy + b + 1, cx - b:cx + b + 1] = target_low_frequencies(amplitude, b, h, w)[None]
+    low = target_low_frequencies(amplitude, b, h, w)
+    amp[:, :, cy - b:cy + b + 1, cx - b:cx + b + 1] = low[None]
     amp = np.fft.ifftshift(amp, axes=(-2, -1))
     out = np.fft.ifft2(amp * np.exp(1j * phase), axes=(-2, -1)).real
     return out.astype(np.float32)

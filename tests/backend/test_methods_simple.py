@@ -122,7 +122,8 @@ def test_histogram_matching_does_not_depend_on_the_window(rasters):
     cfg = config(rasters, "histogram_matching", "hm_window")
     get_method("histogram_matching").train(cfg, Reporter())
     small = gdal.Open(translate(rasters, cfg.output, "hm_w32", window=32, overlap=8)).ReadAsArray()
-    whole = gdal.Open(translate(rasters, cfg.output, "hm_w512", window=512, overlap=0)).ReadAsArray()
+    whole = gdal.Open(translate(rasters, cfg.output, "hm_w512", window=512,
+                                overlap=0)).ReadAsArray()
     # Same values up to rounding: blending overlapping windows (weights summing to 1 in
     # float32) can move a value that lies exactly on .5 to the other integer.
     diff = np.abs(small.astype(int) - whole.astype(int))
