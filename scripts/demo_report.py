@@ -1,0 +1,143 @@
+"""The demo's outputs: the printed table, results.md/.csv, the bar chart and report.html.
+
+report.html is self-contained (PNG previews made with GDAL + matplotlib, embedded as
+data URIs; the same PNGs are kept in figures/ next to it).
+"""
+
+import base64
+import html
+import os
+
+import experiment as ex
+from demo import CHEAP_METHODS, NAMES
+
+ORDER = ["lower", "lrm", *CHEAP_METHODS, "upper"]
+LEFT_TO_PROTOCOL = ("CycleGAN and ColorMapGAN are not run in the demo: CycleGAN costs about a "
+                    "minute of CPU per iteration and both need their own segmenter training; "
+                    "compare them with benchmarks/protocol.py (docs/protocol.md), on a GPU.")
+
+
+def collect(outcomes, class_names):
+    rows, runs, problems = [], {}, []
+    for key in ORDER:
+        status, value = outcomes.get(key, ("error", "not run"))
+        if status == "error":
+            problems.append(f"{NAMES[key]} failed: {value}")
+        elif "skipped" in value:
+            problems.append(f"{NAMES[key]} skipped: {value['skipped']}")
+        else:
+            runs[key] = value
+            rows.append(ex.summarise(NAMES[key], key, [value], class_names))
+    return rows, runs, problems
+
+
+def verdict(runs):
+    if "lrm" not in runs or "lower" not in runs:
+        return "Adaptation vs. lower baseline: not available (a row failed)."
+    gain = runs["lrm"]["scores"]["miou"] - runs["lower"]["scores"]["miou"]
+    if gain > 0:
+        return f"Adaptation beats the lower baseline by {gain:.2f} mIoU points."
+    return (f"WARNING: adaptation does NOT beat the lower baseline ({gain:+.2f} mIoU points); "
+            f"see the translator's losses in logs/ and benchmarks/RESULTS_protocol.md.")
+
+
+def previews(demo, runs):
+    """[(section title, [(caption, png path), ...]), ...]"""
+    folder = os.path.join(demo.out, "figures")
+    os.makedirs(folder, exist_ok=True)
+    png = lambda name, rgb: ex.save_png(os.path.join(folder, name + ".png"), rgb)  # noqa: E731
+    source = demo.src[0]
+    translation = [("source tile (IR-R-G)", png("source", ex.read_rgb(source)))]
+    for key in ("lrm", *CHEAP_METHODS):
+        run = runs.get(key)
+        if run and run.get("translated"):
+            base = os.path.splitext(os.path.basename(source))[0]
+            match = [p for p in run["translated"] if base in os.path.basename(p)]
+            if match:
+                translation.append((f"translated: {NAMES[key]}", png(f"translated_{key}", ex.read_rgb(match[0]))))
+    window = (runs.get("lrm") or {}).get("target_window")
+    translation.append((f"one-shot target patch {tuple(window) if window else ''}",
+                        png("one_shot", ex.read_rgb(demo.one_shot, window))))
+    test_image, test_reference = demo.tgt_test[0], demo.tgt_test_labels[0]
+    tile = os.path.basename(test_image)
+    classified = [(f"target test tile {tile}", png("target", ex.read_rgb(test_image)))]
+    for key in ORDER:
+        run = runs.get(key)
+        if run:
+            label = {"lower": "without adaptation", "lrm": "with adaptation (LRM)"}.get(key, NAMES[key])
+            classified.append((f"{label}: mIoU {run['scores']['miou']:.1f}%",
+                               png(f"classified_{key}", ex.read_classes_rgb(run["classified"][0]))))
+    classified.append(("reference", png("reference", ex.read_classes_rgb(test_reference))))
+    return [("Translation of a source tile into the target's style", translation),
+            (f"Classification of the test tile {tile}", classified)]
+
+
+def _img(path):
+    with open(path, "rb") as f:
+        data = base64.b64encode(f.read()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(os.path.basename(path))}">'
+
+
+def _html_table(rows):
+    head = ["", "mIoU", "mean F1", "OA", "translator params", "s/iter", "row time (s)"]
+    out = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for r in rows:
+        cells = [r["row"], ex._fmt(r["miou"]), ex._fmt(r["mean_f1"]), ex._fmt(r["overall_accuracy"]),
+                 ex._fmt_params(r["translator_parameters"]), ex._fmt(r["seconds_per_iteration"], digits=3),
+                 ex._fmt(r["seconds"], digits=0)]
+        out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return "\n".join(out) + "</table>"
+
+
+def write_html(demo, rows, sections, chart, notes):
+    classes = ex.load_class_table(None)
+    legend = " ".join(f'<span class="key" style="background:rgb{tuple(c)}"></span>{html.escape(n)}'
+                      for n, c in zip(classes.names, classes.colors))
+    parts = [f"<h2>{html.escape(title)}</h2><div class='row'>" + "".join(
+        f"<figure>{_img(p)}<figcaption>{html.escape(c)}</figcaption></figure>" for c, p in items)
+        + "</div>" for title, items in sections]
+    s = demo.s
+    text = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>LRM Adapt demo</title>
+<style>body{{font-family:sans-serif;margin:1.5em;max-width:1800px}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}} td:first-child{{text-align:left}}
+.row{{display:flex;flex-wrap:wrap;gap:10px}} figure{{margin:0;width:220px}}
+figure img{{width:220px;height:220px;image-rendering:pixelated;border:1px solid #888}}
+figcaption{{font-size:12px}} .key{{display:inline-block;width:14px;height:14px;border:1px solid #666;
+margin:0 4px 0 12px;vertical-align:middle}}</style></head><body>
+<h1>LRM Adapt demo: one-shot adaptation on the sample data</h1>
+<p>Quick preset on CPU: {s.patch_size}px patches, batch {s.batch_size}, U-Net {html.escape(s.encoder)},
+{s.translator_iterations} translator and {s.segmenter_iterations} segmenter iterations, seed {s.seed}.
+Every row is scored on the same held-out target tiles
+({html.escape(', '.join(os.path.basename(p) for p in demo.tgt_test))}); the upper baseline is trained on
+{html.escape(', '.join(os.path.basename(p) for p in demo.tgt_train))}, and the one-shot sample comes
+from {html.escape(os.path.basename(demo.one_shot))}.</p>
+{_html_table(rows)}
+<p>{"<br>".join(html.escape(n) for n in notes)}</p>
+<img src="data:image/png;base64,{base64.b64encode(open(chart, 'rb').read()).decode()}" alt="mIoU per row">
+{''.join(parts)}
+<p>Class colours: {legend}</p></body></html>"""
+    path = os.path.join(demo.out, "report.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def write_outputs(demo, outcomes):
+    class_names = list(ex.load_class_table(None).names)
+    rows, runs, problems = collect(outcomes, class_names)
+    notes = [verdict(runs), *problems, LEFT_TO_PROTOCOL]
+    print("\nResults on the held-out target tiles (percent):\n")
+    print(ex.markdown_table(rows, class_names, per_class=False))
+    for note in notes:
+        print(note)
+    os.makedirs(demo.out, exist_ok=True)
+    with open(os.path.join(demo.out, "results.md"), "w", encoding="utf-8") as f:
+        f.write(ex.markdown_table(rows, class_names) + "\n" + "\n\n".join(notes) + "\n")
+    ex.write_csv(os.path.join(demo.out, "results.csv"), rows)
+    chart = ex.bar_chart(os.path.join(demo.out, "miou.png"), rows,
+                         "mIoU on the held-out sample target tiles")
+    report = write_html(demo, rows, previews(demo, runs), chart, notes)
+    print(f"\nReport: {report}\nTable: {os.path.join(demo.out, 'results.md')} (and .csv); "
+          f"logs: {demo.backend.log_dir}")
+    required = all(k in runs for k in ("lower", "lrm", "upper"))
+    return 0 if required else 1
