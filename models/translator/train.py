@@ -147,13 +147,6 @@ def _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter):
     context["history"].append({"epoch": epoch, "iterations": state["iterations"],
                                "learning_rate": trainer.learning_rate,
                                "train": train_losses, "validation": val})
-    reporter.info(f"epoch {epoch}/{config.epochs} ({state['iterations']} iterations): train "
-                  f"{_describe(train_losses)} | validation {_describe(val)}"
-                  + (" (best so far, saved)" if improved else ""))
-    reporter.metric("train_loss", train_losses["total"], epoch=epoch)
-    reporter.metric("val_loss", val_loss, epoch=epoch)
-    for key in ("rec", "content", "style"):
-        reporter.metric(f"val_{key}", val[key], epoch=epoch)
     if improved:
         state.update(best=val_loss, best_epoch=epoch, stale=0)
         state["best_tensors"] = {
@@ -165,6 +158,14 @@ def _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter):
         save_translator(config.output, state["best_tensors"], _metadata(context, state))
     else:
         state["stale"] += 1
+    # reported after saving: "saved" means the file is there
+    reporter.info(f"epoch {epoch}/{config.epochs} ({state['iterations']} iterations): train "
+                  f"{_describe(train_losses)} | validation {_describe(val)}"
+                  + (" (best so far, saved)" if improved else ""))
+    reporter.metric("train_loss", train_losses["total"], epoch=epoch)
+    reporter.metric("val_loss", val_loss, epoch=epoch)
+    for key in ("rec", "content", "style"):
+        reporter.metric(f"val_{key}", val[key], epoch=epoch)
 
 
 def _metadata(context, state):
