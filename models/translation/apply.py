@@ -15,6 +15,7 @@ disturb their neighbours, and marked NaN through the blending); a translated val
 pixel that happens to equal the nodata value is moved by one step so it stays valid.
 """
 
+import contextlib
 import time
 
 import numpy as np
@@ -58,6 +59,21 @@ def _keep_valid(values, nodata, dtype):
     return values
 
 
+@contextlib.contextmanager
+def flush_denormals():
+    """Flush denormal floats to zero while the block runs (restored afterwards).
+
+    Tiny activations in flat image areas become denormals, which made the translator's
+    CPU kernels ~5x slower when measured; zero instead changes nothing visible."""
+    for dtype in (np.float16, np.float32, np.float64):  # numpy caches these; computed
+        np.finfo(dtype)                                 # under flushing they warn
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def check_bands(translator, info, meta, model_path, reporter):
     needed = max(translator.bands)
     if needed > info.band_count:
@@ -78,10 +94,13 @@ def translate_raster(input_path, model_path, output, overlap=64, batch_size=4, d
     from ..reporting import Reporter
 
     reporter = reporter or Reporter()
+    with flush_denormals():
+        return _translate(input_path, model_path, output, overlap, batch_size, device, window,
+                          reporter)
+
+
+def _translate(input_path, model_path, output, overlap, batch_size, device, window, reporter):
     started = time.monotonic()
-    # Denormal floats (tiny activations in flat areas) make CPU kernels ~5x slower;
-    # flushing them to zero changes nothing visible.
-    torch.set_flush_denormal(True)
     check_output_path(output)
     info = raster_info(input_path)
     ds = open_raster(input_path)
