@@ -83,15 +83,18 @@ class Adapt(LrmAlgorithm):
     def settings(self, parameters, context):
         preset = PRESETS[PRESET_NAMES[self.parameterAsEnum(parameters, "PRESET", context)]]
         value = lambda name, key: self.parameterAsInt(parameters, name, context) or preset[key]  # noqa: E731
-        return {
+        settings = {
             "patch_size": value("PATCH_SIZE", "patch_size"),
             "batch_size": value("BATCH_SIZE", "batch_size"),
             "translator_iterations": value("TRANSLATOR_ITERATIONS", "translator_iterations"),
             "segmenter_iterations": value("SEGMENTER_ITERATIONS", "segmenter_iterations"),
             "encoder": self.parameterAsString(parameters, "ENCODER", context).strip() or preset["encoder"],
             "translator_epochs": preset["translator_epochs"], "segmenter_epochs": preset["segmenter_epochs"],
-            "patience": preset["patience"], "overlap": preset["overlap"],
+            "patience": preset["patience"],
         }
+        # Windows are the patch size: overlap a quarter of it, at most the preset's.
+        settings["overlap"] = min(preset["overlap"], settings["patch_size"] // 4)
+        return settings
 
     @staticmethod
     def run_child(algorithm_id, params, context, feedback):

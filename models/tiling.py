@@ -96,3 +96,23 @@ def pad_to_multiple(array, multiple, mode="reflect"):
     if mode == "reflect" and (ph >= h or pw >= w):
         mode = "symmetric" if (ph <= h and pw <= w) else "edge"
     return np.pad(array, pad, mode=mode)
+
+
+def effective_overlap(overlap, window, reporter=None):
+    """The overlap to use for ``window``-pixel windows.
+
+    A negative overlap is an error. One that is not smaller than the window (e.g. the
+    default 64 with a model trained on 64-pixel patches) is halved to ``window // 2``
+    with a warning rather than refused: the user asked for seamless blending, and that
+    is the most of it the window allows.
+    """
+    from .errors import LrmError
+
+    if overlap < 0:
+        raise LrmError(f"OVERLAP must be 0 or more pixels, got {overlap}.")
+    if overlap >= window:
+        if reporter is not None:
+            reporter.warning(f"OVERLAP {overlap} is not smaller than the model's window "
+                             f"({window} pixels, its training patch size); using {window // 2}.")
+        return window // 2
+    return overlap

@@ -24,7 +24,7 @@ from ..classes import ClassTable
 from ..errors import LrmError
 from ..model_file import load_model
 from ..raster_io import RasterWriter, check_output_path, nodata_mask, open_raster, raster_info, read_window
-from ..tiling import blend_windows, pad_to_multiple
+from ..tiling import blend_windows, effective_overlap, pad_to_multiple
 from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet
 from .scaling import apply_scaling
 
@@ -91,13 +91,7 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
                        f"{info.band_count} band(s). Classify a raster with the same bands as "
                        f"the training images.")
     window = seg.patch_size
-    if overlap < 0:
-        raise LrmError(f"OVERLAP must be 0 or more pixels, got {overlap}.")
-    if overlap >= window:  # e.g. the default 64 with a model trained on 64-pixel patches
-        if reporter:
-            reporter.warning(f"OVERLAP {overlap} is not smaller than the model's window "
-                             f"({window} pixels, its training patch size); using {window // 2}.")
-        overlap = window // 2
+    overlap = effective_overlap(overlap, window, reporter)
     if str(info.dtype) != seg.scaling.get("dtype", str(info.dtype)) and reporter:
         reporter.warning(f"The model was trained on {seg.scaling['dtype']} images but "
                          f"{input_path} is {info.dtype}; inputs are standardised with the "

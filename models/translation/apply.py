@@ -26,7 +26,7 @@ from ..errors import LrmError
 from ..model_file import load_model
 from ..raster_io import (RasterWriter, cast_to_dtype, check_output_path, nodata_mask,
                          open_raster, raster_info, read_window)
-from ..tiling import blend_windows
+from ..tiling import blend_windows, effective_overlap
 from .registry import get_method
 from .sampling import fill_nodata
 
@@ -115,9 +115,7 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
     window = _round_up(window, multiple)
     if batch_size < 1:
         raise LrmError(f"BATCH_SIZE must be at least 1, not {batch_size}.")
-    if not 0 <= overlap < window:
-        raise LrmError(f"OVERLAP must be at least 0 and smaller than the window "
-                       f"({window} pixels, the model's patch size), not {overlap}.")
+    overlap = effective_overlap(overlap, window, reporter)
     bands = translator.bands
     nodata = [info.nodata[b - 1] for b in bands]
     masked = all(v is not None for v in nodata)

@@ -26,7 +26,10 @@ def tiny_sample(tmp_path_factory):
                            "--tiles", "2", "--size", "64", "--seed", "5"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    files = lambda sub: sorted(os.path.join(folder, sub, f) for f in os.listdir(os.path.join(folder, sub)))  # noqa: E731
+    def files(sub):
+        return sorted(os.path.join(folder, sub, f) for f in os.listdir(os.path.join(folder, sub))
+                      if f.endswith(".tif"))
+
     return {"source": files("source/images"), "labels": files("source/labels"),
             "target": files("target/images"), "reference": files("target/labels")}
 
