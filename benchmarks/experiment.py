@@ -308,14 +308,14 @@ def _fmt_params(n):
     return f"{n / 1e6:.3f}M" if n >= 1000 else str(int(n))
 
 
-def markdown_table(rows, class_names, per_class=True):
-    head = ["", "runs", "mIoU", "mean F1", "OA"]
+def markdown_table(rows, class_names, per_class=True, runs=True):
+    head = ["", "runs", "mIoU", "mean F1", "OA"] if runs else ["", "mIoU", "mean F1", "OA"]
     if per_class:
         head += [f"IoU {c}" for c in class_names]
     head += ["translator params", "s/iter"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r["row"], str(r["runs"]), _fmt(r["miou"], r["miou_std"]),
+        cells = [r["row"]] + ([str(r["runs"])] if runs else []) + [_fmt(r["miou"], r["miou_std"]),
                  _fmt(r["mean_f1"], r["mean_f1_std"]),
                  _fmt(r["overall_accuracy"], r["overall_accuracy_std"])]
         if per_class:
@@ -347,7 +347,11 @@ def bar_chart(path, rows, title="mIoU on the target test tiles"):
     errors = [r["miou_std"] or 0.0 for r in rows]
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(rows), 4.2))
     colours = ["#999999" if r["key"] in ("lower", "upper") else "#3b75af" for r in rows]
-    ax.bar(range(len(rows)), values, yerr=errors, capsize=5, color=colours)
+    ax.bar(range(len(rows)), values, color=colours)
+    spread = [i for i, r in enumerate(rows) if r["miou_std"] is not None]
+    if spread:
+        ax.errorbar(spread, [values[i] for i in spread], yerr=[errors[i] for i in spread],
+                    fmt="none", ecolor="black", capsize=5)
     for i, v in enumerate(values):
         ax.text(i, v + errors[i] + 0.8, f"{v:.1f}", ha="center", fontsize=8)
     ax.set_xticks(range(len(rows)))

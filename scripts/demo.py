@@ -45,9 +45,9 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, help="sample data folder (create-sample-data output)")
     p.add_argument("--out", required=True, help="output folder (report.html, results.md/.csv, ...)")
-    p.add_argument("--budget-minutes", type=float, default=13.0,
+    p.add_argument("--budget-minutes", type=float, default=14.0,
                    help="optional rows start only if expected to end within this many minutes "
-                        "of --started-at (default 13)")
+                        "of --started-at (default 14)")
     p.add_argument("--started-at", type=float, default=None,
                    help="UNIX time the demo started (default: now)")
     p.add_argument("--all-methods", action="store_true",

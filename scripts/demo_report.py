@@ -127,12 +127,12 @@ def write_outputs(demo, outcomes):
     rows, runs, problems = collect(outcomes, class_names)
     notes = [verdict(runs), *problems, LEFT_TO_PROTOCOL]
     print("\nResults on the held-out target tiles (percent):\n")
-    print(ex.markdown_table(rows, class_names, per_class=False))
+    print(ex.markdown_table(rows, class_names, per_class=False, runs=False))
     for note in notes:
         print(note)
     os.makedirs(demo.out, exist_ok=True)
     with open(os.path.join(demo.out, "results.md"), "w", encoding="utf-8") as f:
-        f.write(ex.markdown_table(rows, class_names) + "\n" + "\n\n".join(notes) + "\n")
+        f.write(ex.markdown_table(rows, class_names, runs=False) + "\n" + "\n\n".join(notes) + "\n")
     ex.write_csv(os.path.join(demo.out, "results.csv"), rows)
     chart = ex.bar_chart(os.path.join(demo.out, "miou.png"), rows,
                          "mIoU on the held-out sample target tiles")
