@@ -8,7 +8,9 @@ def add_arguments(parser):
     a = parser.add_argument
     a("--input", required=True, metavar="PATH", help="raster to translate")
     a("--model", required=True, metavar="PATH", help="translator model file")
-    a("--overlap", type=int, default=64, help="overlap of neighbouring windows in pixels")
+    a("--overlap", type=int, default=64,
+      help="overlap of neighbouring windows in pixels (halved, with a warning, when not "
+           "smaller than the window)")
     a("--batch-size", type=int, default=4, help="windows translated together")
     a("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     a("--window", type=int, default=0,

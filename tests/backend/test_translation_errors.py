@@ -191,7 +191,7 @@ def test_foreign_model_files(data):
 def test_non_raster_input_and_bad_translation_settings(data):
     model = lrm_model_file(data["folder"] / "three_again.safetensors", 3)
     assert "not a raster" in translate_error(data, model, source=data["text"])
-    assert "OVERLAP" in translate_error(data, model, overlap=32)
+    assert "OVERLAP" in translate_error(data, model, overlap=-1)
     assert "GeoTIFF" in translate_error(data, model, output_name="out.png")
 
 
