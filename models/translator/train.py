@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..devices import describe_device, out_of_memory_hint, resolve_device, seed_everything
+from ..errors import LrmError
 from ..translation.apply import flush_denormals
 from ..translation.sampling import SourcePatches, check_inputs, one_shot_sample
 from ..translation.scaling import InputScaling
@@ -122,8 +123,11 @@ def _train(config, reporter):
                 break
         if state["iterations"] >= total and total < config.epochs * per_epoch:
             state["stopped"] = "max_iterations"
-        if state["best_tensors"] is not None:  # the best weights again, with the full history
-            save_translator(config.output, state["best_tensors"], _metadata(context, state))
+        if state["best_tensors"] is None:
+            raise LrmError("Training produced no usable model: the validation loss was never "
+                           "finite (the losses diverged). Try a lower LEARNING_RATE or check the "
+                           "SOURCE and TARGET values.")
+        save_translator(config.output, state["best_tensors"], _metadata(context, state))  # full history
 
     times = state["times"][1:] or state["times"]
     return {

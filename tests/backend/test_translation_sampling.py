@@ -5,7 +5,6 @@ import os
 
 import numpy as np
 import pytest
-import torch
 from scipy.stats import wasserstein_distance
 
 from models.raster_io import open_raster, raster_info
