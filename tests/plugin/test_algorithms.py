@@ -172,3 +172,25 @@ def test_non_file_raster_is_a_clear_error(run, sample, translator_model, tmp_pat
     with pytest.raises(QgsProcessingException):
         run("lrm:translate", {"INPUT": str(tmp_path / "missing.tif"), "MODEL": translator_model["OUTPUT"],
                               "OUTPUT": str(tmp_path / "o.tif")})
+
+
+def test_target_extent_in_another_crs_is_transformed(run, sample, tmp_path):
+    """An extent in EPSG:4326 over the target tile's bottom-right quadrant picks a window there."""
+    from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsProject,
+                           QgsRectangle)
+
+    target = sample["TARGET_IMAGES"][0]
+    layer = QgsRasterLayer(target, "target")
+    ext = layer.extent()
+    quadrant = QgsRectangle(ext.center().x(), ext.yMinimum(), ext.xMaximum(), ext.center().y())
+    wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+    to_wgs84 = QgsCoordinateTransform(layer.crs(), wgs84, QgsProject.instance())
+    q = to_wgs84.transformBoundingBox(quadrant)
+    extent = f"{q.xMinimum()!r},{q.xMaximum()!r},{q.yMinimum()!r},{q.yMaximum()!r} [EPSG:4326]"
+    result = run("lrm:train_translator", {"SOURCE": sample["SOURCE_IMAGES"], "TARGET": target,
+                                          "TARGET_EXTENT": extent, "METHOD": 1,  # histogram matching: fast
+                                          "OUTPUT": str(tmp_path / "hm.safetensors"), **TINY})
+    x, y, w, h = (int(v) for v in result["TARGET_WINDOW"].split(","))
+    half = layer.width() // 2
+    assert (w, h) == (32, 32)
+    assert x >= half - 4 and y >= half - 4, f"window {x},{y} is not in the bottom-right quadrant"
