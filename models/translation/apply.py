@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 import torch
+from osgeo import gdal
 
 from ..devices import describe_device, out_of_memory_hint, resolve_device
 from ..errors import LrmError
@@ -31,6 +32,7 @@ from .registry import get_method
 from .sampling import fill_nodata
 
 DEFAULT_WINDOW = 512
+GDAL_CACHE_BYTES = 256 * 2**20
 
 
 def _round_up(value, multiple):
@@ -102,6 +104,9 @@ def translate_raster(input_path, model_path, output, overlap=64, batch_size=4, d
 def _translate(input_path, model_path, output, overlap, batch_size, device, window, reporter):
     started = time.monotonic()
     check_output_path(output)
+    # GDAL's block cache defaults to 5% of the RAM; every window is read and every row
+    # written once, so a small cache keeps memory bounded on big rasters at no cost.
+    gdal.SetCacheMax(min(gdal.GetCacheMax(), GDAL_CACHE_BYTES))
     info = raster_info(input_path)
     ds = open_raster(input_path)
     tensors, meta = load_model(model_path, expected_kind="translator")
