@@ -10,7 +10,8 @@ Rule for the automatic one-shot window (users should not need to know which patc
 good): read the whole TARGET at reduced resolution (at most ``OVERVIEW_SIDE`` pixels on
 the long side, nearest neighbour, so the pixel distribution is kept), compute each
 selected band's 1st..99th percentiles over all valid pixels, then score every
-candidate PATCH_SIZE window (stride PATCH_SIZE/2, inside TARGET_EXTENT when given) by
+candidate PATCH_SIZE window (stride PATCH_SIZE/2, or 1/64 of the layer's long side when
+that is more; inside TARGET_EXTENT when given) by
 the mean absolute difference between its percentiles and the layer's, in units of the
 layer's standard deviation per band. Windows with nodata are skipped; the lowest score
 wins (ties: the first in row order), and the winner is checked for nodata at full
@@ -28,6 +29,7 @@ from ..tiling import window_starts
 from .config import MIN_PATCH_SIZE
 
 OVERVIEW_SIDE = 1024
+MAX_CANDIDATES_PER_SIDE = 64
 QUANTILES = np.linspace(1, 99, 25)
 MAX_SOURCE_NODATA = 0.5   # a source patch with more nodata than this is skipped
 MAX_TARGET_NODATA = 0.05  # nodata a TARGET_EXTENT sample may have (filled, with a warning)
@@ -143,8 +145,10 @@ def target_window(ds, info, bands, patch_size, region=None, reporter=None):
     reference = np.percentile(values, QUANTILES, axis=1)
     scale = np.maximum(values.std(axis=1), 1e-6)
     scored = []
-    for y in window_starts(rh, patch_size, patch_size // 2):
-        for x in window_starts(rw, patch_size, patch_size // 2):
+    # stride PATCH_SIZE/2, coarser on huge layers so that at most ~64x64 windows are scored
+    stride = max(patch_size // 2, math.ceil(max(rw, rh) / MAX_CANDIDATES_PER_SIDE))
+    for y in window_starts(rh, patch_size, patch_size - stride):
+        for x in window_starts(rw, patch_size, patch_size - stride):
             gx, gy = rx + x, ry + y
             sl = (slice(int(gy / fy), max(int(gy / fy) + 1, int((gy + patch_size) / fy))),
                   slice(int(gx / fx), max(int(gx / fx) + 1, int((gx + patch_size) / fx))))
