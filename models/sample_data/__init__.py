@@ -36,6 +36,7 @@ README_TEXT = """LRM Adapt synthetic sample data
 ================================
 
 Created by: python -m models create-sample-data --output-folder DIR --tiles {tiles} --size {size} --seed {seed}
+            --source-pixel-size {src_px} --target-pixel-size {tgt_px}
 
 Two domains of synthetic aerial scenes, 3-band IR-R-G (band 1 near infrared, band 2
 red, band 3 green), like the ISPRS Vaihingen/Potsdam false-colour tiles, with the six
@@ -212,6 +213,7 @@ def create_sample_data(output_folder, tiles=6, size=256, seed=0, reporter=None,
             "domain shift (Gaussian pixel classifier, overall accuracy on held-out tiles): "
             f"source->source {shift['source_on_source']['overall_accuracy']:.1f}%, "
             f"source->target {shift['source_on_target']['overall_accuracy']:.1f}%, "
-            f"target->target {shift['target_on_target']['overall_accuracy']:.1f}%")
+            f"target->target {shift['target_on_target']['overall_accuracy']:.1f}%"
+            + (" (few or small tiles: these figures are noisy)" if tiles < 4 or size < 128 else ""))
     reporter.progress(100)
     return result

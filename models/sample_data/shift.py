@@ -49,7 +49,7 @@ class GaussianClassifier:
             cov = np.cov(f, rowvar=False)
             cov = (1 - self.shrinkage) * cov + self.shrinkage * np.diag(np.diag(cov))
             cov += 1e-6 * np.eye(cov.shape[0])
-            sign, logdet = np.linalg.slogdet(cov)
+            _, logdet = np.linalg.slogdet(cov)
             self.params.append((f.mean(0), np.linalg.inv(cov), logdet,
                                 np.log(counts[c] / counts.sum())))
         return self
