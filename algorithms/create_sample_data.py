@@ -26,7 +26,7 @@ class CreateSampleData(LrmAlgorithm):
             "TILES", "Tiles per domain", QgsProcessingParameterNumber.Integer, 6, minValue=1, maxValue=500))
         self.addParameter(QgsProcessingParameterNumber(
             "SIZE", "Tile size (pixels per side)", QgsProcessingParameterNumber.Integer, 256,
-            minValue=64, maxValue=8192))
+            minValue=64, maxValue=1024))
         self.addParameter(QgsProcessingParameterNumber(
             "SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0, minValue=0))
         self.addOutput(QgsProcessingOutputMultipleLayers("SOURCE_IMAGES", "Source images"))
