@@ -29,7 +29,7 @@ from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet
 from .scaling import apply_scaling
 
 CLASS_NODATA = 255
-GDAL_CACHE_BYTES = 256 * 2**20
+GDAL_CACHE_BYTES = 64 * 2**20
 CONFIDENCE_NODATA = -1.0
 
 
@@ -81,7 +81,8 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
         raise LrmError(f"BATCH_SIZE must be at least 1, got {batch_size}.")
     device = devices.resolve_device(device)
     # GDAL's block cache defaults to 5% of the RAM; the windows are read and the rows
-    # written once, so a small cache keeps memory bounded on big rasters at no cost.
+    # written once, so a small cache (a strip of input and output tiles fits) keeps memory
+    # bounded on big rasters at no cost.
     gdal.SetCacheMax(min(gdal.GetCacheMax(), GDAL_CACHE_BYTES))
     seg = Segmenter(model_path, device)
     ds = open_raster(input_path)
