@@ -116,7 +116,8 @@ def bench_translation(folder, side, threads):
         raise SystemExit("translation failed")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB -> GiB
     r = results[0]
-    print(f"translate cpu {side}x{side} 3-band uint8 (window 512, overlap 64, batch 4): "
+    print(f"translate cpu {side}x{side} 3-band uint8 (window {r['window']}, overlap "
+          f"{r['overlap']}, batch 4, {r['device']}): "
           f"{r['megapixels_per_second']:.3f} MP/s ({r['seconds']:.0f} s, {wall:.0f} s with "
           f"start-up); peak RSS of the worker {peak:.2f} GiB", flush=True)
 
@@ -127,6 +128,7 @@ def bench_losses():
     from models.translator.losses import PerceptualLoss
     from models.translator.vgg import load_vgg19
 
+    torch.manual_seed(0)  # the same random VGG19 every run when no weights are found
     vgg, source_of_weights = load_vgg19(None, Reporter())
     images = _oneshot_pair(256)
     source, target = (torch.from_numpy(a.astype(np.float32))[None] for a in images)

@@ -32,7 +32,7 @@ from .registry import get_method
 from .sampling import fill_nodata
 
 DEFAULT_WINDOW = 512
-GDAL_CACHE_BYTES = 256 * 2**20
+GDAL_CACHE_BYTES = 64 * 2**20  # a strip of input and output blocks fits easily
 
 
 def _round_up(value, multiple):

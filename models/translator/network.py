@@ -46,9 +46,13 @@ class BatchInstanceNorm2d(nn.Module):
 
     def forward(self, x):
         shape = (1, -1, 1, 1)
-        gate = self.gate.view(shape)
-        mixed = gate * self.bn(x) + (1 - gate) * self.inorm(x)
-        return mixed * self.weight.view(shape) + self.bias.view(shape)
+        gate, weight = self.gate.view(shape), self.weight.view(shape)
+        if torch.is_grad_enabled():
+            mixed = gate * self.bn(x) + (1 - gate) * self.inorm(x)
+            return mixed * weight + self.bias.view(shape)
+        # the same without autograd, in place: a third of the memory on big windows
+        out = self.bn(x).mul_(gate * weight)
+        return out.add_(self.inorm(x).mul_((1 - gate) * weight)).add_(self.bias.view(shape))
 
     @torch.no_grad()
     def clamp_gate_(self):
