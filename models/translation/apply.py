@@ -89,6 +89,11 @@ def check_bands(translator, info, meta, model_path, reporter):
         reporter.warning(f"INPUT has {info.band_count} bands but the model was trained on "
                          f"{sorted(trained)}-band rasters; bands {translator.bands} are "
                          f"assumed to hold the same data.")
+    dtypes = {s.get("dtype") for s in meta.get("sources", [])} - {None}
+    if dtypes and str(info.dtype) not in dtypes:
+        reporter.warning(f"INPUT is {info.dtype} but the model was trained on "
+                         f"{'/'.join(sorted(dtypes))} SOURCE rasters: its values are read in the "
+                         f"same units, so the translation is only right if they match.")
 
 
 def translate_raster(input_path, model_path, output, overlap=64, batch_size=4, device="auto",

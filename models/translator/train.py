@@ -33,7 +33,6 @@ def _describe(losses, keys=("total", "rec", "adv", "content", "style", "dis")):
 
 def _prepare(config, reporter):
     """Check inputs, read the one-shot sample and the source patches, fix the scaling."""
-    config.validate()
     bands, source_infos, target_info = check_inputs(config.sources, config.target,
                                                     config.bands, config.patch_size)
     target_raw, window = one_shot_sample(config, target_info, bands, reporter)
@@ -60,11 +59,12 @@ def train(config, reporter):
 
 def _train(config, reporter):
     started = time.monotonic()
+    config.validate()
+    device = resolve_device(config.device)
+    reporter.info(f"Device: {describe_device(device)}")
     bands, source_infos, target_info, target_raw, window, patches, scaling, standard = _prepare(
         config, reporter.scaled(0, 2))
     seed_everything(config.seed)
-    device = resolve_device(config.device)
-    reporter.info(f"Device: {describe_device(device)}")
     channels = len(bands)
     vgg, vgg_source = load_vgg19(config.vgg_weights, reporter)
     reporter.info(f"VGG19 weights: {vgg_source}.")

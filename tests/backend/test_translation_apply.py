@@ -17,8 +17,8 @@ from models.reporting import Reporter
 from models.translation import apply as apply_module
 from models.translation.apply import translate_raster
 from models.translator import method as lrm
-from translation_rasters import (ROOT, one_torch_thread, read, source_and_target,  # noqa: F401
-                                 texture, tiny_config, write_raster)
+from translation_rasters import (ROOT, RecordingReporter, one_torch_thread, read,  # noqa: F401
+                                 source_and_target, texture, tiny_config, write_raster)
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
@@ -116,8 +116,11 @@ def test_uint16_and_float32_rasters_keep_their_type(trained, tmp_path):
     floats = write_raster(tmp_path / "f32.tif", trained["source_array"].astype(np.float32) / 255,
                           gdal.GDT_Float32)
     out32 = tmp_path / "o32.tif"
-    translate(floats, trained["model"], out32)
+    reporter = RecordingReporter()
+    translate_raster(floats, trained["model"], str(out32), overlap=8, device="cpu",
+                     reporter=reporter)
     assert read(out32).dtype == np.float32 and np.isfinite(read(out32)).all()
+    assert any("trained on uint8" in e[1] for e in reporter.of("warning"))
 
 
 class AddHundred:
