@@ -23,10 +23,10 @@ random VGG19 (same cost; the loss magnitudes then differ from the published ones
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -105,21 +105,44 @@ def bench_translation(folder, side, threads):
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "models", "translate", "--jsonl", "--input",
-                           raster, "--model", model, "--device", "cpu", "--output", out],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "models", "translate", "--jsonl", "--input",
+                             raster, "--model", model, "--device", "cpu", "--output", out],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    peak = [0.0]
+    watcher = threading.Thread(target=_watch_peak, args=(proc, peak), daemon=True)
+    watcher.start()
+    stdout, stderr = proc.communicate()
+    watcher.join()
     wall = time.monotonic() - started
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     results = [e["data"] for e in events if e["type"] == "result"]
     if proc.returncode or not results:
-        print(proc.stderr[-3000:], events[-3:])
+        print(stderr[-3000:], events[-3:])
         raise SystemExit("translation failed")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB -> GiB
+    peak = peak[0]
     r = results[0]
     print(f"translate cpu {side}x{side} 3-band uint8 (window {r['window']}, overlap "
           f"{r['overlap']}, batch 4, {r['device']}): "
           f"{r['megapixels_per_second']:.3f} MP/s ({r['seconds']:.0f} s, {wall:.0f} s with "
           f"start-up); peak RSS of the worker {peak:.2f} GiB", flush=True)
+
+
+def _watch_peak(proc, peak):
+    """Poll the child's VmHWM (peak RSS of its own address space) until it exits.
+
+    getrusage(RUSAGE_CHILDREN) would not do: a child started by fork/vfork + exec keeps
+    the parent's resident size at exec time in its ru_maxrss."""
+    status = f"/proc/{proc.pid}/status"
+    while proc.poll() is None:
+        try:
+            with open(status) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) / 2**20)  # KiB -> GiB
+        except OSError:
+            break
+        time.sleep(0.2)
 
 
 def bench_losses():
