@@ -163,6 +163,7 @@ class Demo:
 
         meta = read_metadata(translator, "translator")
         figures = {"translator_parameters": meta.get("parameters"),
+                   "vgg_weights": meta.get("training", {}).get("vgg_weights_used"),
                    "target_window": meta.get("target", {}).get("window"), "seconds_per_iteration": None}
         for line in answer.get("log", {}).get("info", []):
             m = re.search(r"Translator: (\d+) parameters, ([0-9.eE+-]+) s/iteration", line)

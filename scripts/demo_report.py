@@ -12,6 +12,14 @@ import experiment as ex
 from demo import CHEAP_METHODS, NAMES
 
 ORDER = ["lower", "lrm", *CHEAP_METHODS, "upper"]
+SHORT = {"lrm": "LRM", "histogram_matching": "histogram matching", "fda": "FDA"}
+RANDOM_VGG = ("The LRM translator ran with a RANDOMLY INITIALISED VGG19 (no ImageNet weights were "
+              "found, and none can be downloaded offline). Its content and style losses are then "
+              "far smaller than the published loss weights (30, 1000, 1, 5) assume, the adversarial "
+              "term, whose only 'real' sample is the one-shot patch, dominates, and the translation "
+              "drifts towards copies of the one-shot patch (see the translated tile in report.html). "
+              "Give VGG_WEIGHTS (torchvision's vgg19-dcbb9e9d.pth) for the published behaviour; "
+              "benchmarks/RESULTS_protocol.md has the measurements.")
 LEFT_TO_PROTOCOL = ("CycleGAN and ColorMapGAN are not run in the demo: CycleGAN costs about a "
                     "minute of CPU per iteration and both need their own segmenter training; "
                     "compare them with benchmarks/protocol.py (docs/protocol.md), on a GPU.")
@@ -54,7 +62,7 @@ def previews(demo, runs):
             base = os.path.splitext(os.path.basename(source))[0]
             match = [p for p in run["translated"] if base in os.path.basename(p)]
             if match:
-                translation.append((f"translated: {NAMES[key]}", png(f"translated_{key}", ex.read_rgb(match[0]))))
+                translation.append((f"{SHORT[key]} translation", png(f"translated_{key}", ex.read_rgb(match[0]))))
     window = (runs.get("lrm") or {}).get("target_window")
     translation.append((f"one-shot target patch {tuple(window) if window else ''}",
                         png("one_shot", ex.read_rgb(demo.one_shot, window))))
@@ -65,7 +73,7 @@ def previews(demo, runs):
         run = runs.get(key)
         if run:
             label = {"lower": "without adaptation", "lrm": "with adaptation (LRM)"}.get(key, NAMES[key])
-            classified.append((f"{label}: mIoU {run['scores']['miou']:.1f}%",
+            classified.append((f"{label} (mIoU {run['scores']['miou']:.1f}% on all test tiles)",
                                png(f"classified_{key}", ex.read_classes_rgb(run["classified"][0]))))
     classified.append(("reference", png("reference", ex.read_classes_rgb(test_reference))))
     return [("Translation of a source tile into the target's style", translation),
@@ -126,6 +134,8 @@ def write_outputs(demo, outcomes):
     class_names = list(ex.load_class_table(None).names)
     rows, runs, problems = collect(outcomes, class_names)
     notes = [verdict(runs), *problems, LEFT_TO_PROTOCOL]
+    if "random" in str((runs.get("lrm") or {}).get("vgg_weights", "")):
+        notes.insert(1, RANDOM_VGG)
     print("\nResults on the held-out target tiles (percent):\n")
     print(ex.markdown_table(rows, class_names, per_class=False, runs=False))
     for note in notes:
