@@ -1,6 +1,6 @@
 """lrm:classify -- classify a raster of any size with a segmenter model."""
 
-from qgis.core import QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer
+from qgis.core import QgsProcessingParameterRasterDestination
 
 from . import parameters as P
 from .base import GROUP_SEGMENTATION, LrmAlgorithm
@@ -22,11 +22,7 @@ class Classify(LrmAlgorithm):
         "out of memory. DEVICE: auto, cpu, cuda or cuda:N.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer("INPUT", "Input raster"))
-        self.addParameter(P.model_file("MODEL", "Segmenter model"))
-        self.addParameter(P.integer("OVERLAP", "Overlap between windows (pixels)", 64, 0, is_advanced=True))
-        self.addParameter(P.integer("BATCH_SIZE", "Batch size (windows)", 4, 1, is_advanced=True))
-        self.addParameter(P.device())
+        P.add_windowed_inference(self, "Segmenter model")
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Classified raster"))
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT_CONFIDENCE", "Confidence (probability of the chosen class)", optional=True,
@@ -35,12 +31,7 @@ class Classify(LrmAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         confidence = self.parameterAsOutputLayer(parameters, "OUTPUT_CONFIDENCE", context)
-        args = ["--input", self.raster_path(parameters, "INPUT", context),
-                "--model", self.parameterAsFile(parameters, "MODEL", context),
-                "--overlap", self.parameterAsInt(parameters, "OVERLAP", context),
-                "--batch-size", self.parameterAsInt(parameters, "BATCH_SIZE", context),
-                "--device", self.parameterAsString(parameters, "DEVICE", context) or "auto",
-                "--output", output]
+        args = P.windowed_inference_args(self, parameters, context) + ["--output", output]
         if confidence:
             args += ["--output-confidence", confidence]
         result = self.run_backend("classify", args, feedback, outputs=[output, confidence])

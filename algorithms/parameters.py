@@ -76,3 +76,56 @@ def classes():
 
 def ignore_value():
     return advanced(integer("IGNORE_VALUE", "Label value left out of training and metrics", 255, 0, 255))
+
+
+# -- groups of parameters shared by several algorithms ---------------------------------
+
+def add_numbers(algorithm, specs):
+    """Add numeric parameters from specs: (name, description, "int"|"double", default,
+    minimum, maximum, advanced)."""
+    for name, description, kind, default, minimum, maximum, is_advanced in specs:
+        factory = integer if kind == "int" else double
+        algorithm.addParameter(factory(name, description, default, minimum, maximum, is_advanced))
+
+
+def number_args(algorithm, parameters, context, specs):
+    """``--flag value`` pairs for the numeric parameters in specs."""
+    args = []
+    for name, _, kind, *_ in specs:
+        read = algorithm.parameterAsInt if kind == "int" else algorithm.parameterAsDouble
+        args += [flag(name), repr(read(parameters, name, context))]
+    return args
+
+
+def device_and_seed_args(algorithm, parameters, context):
+    return ["--device", algorithm.parameterAsString(parameters, "DEVICE", context) or "auto",
+            "--seed", algorithm.parameterAsInt(parameters, "SEED", context)]
+
+
+def add_windowed_inference(algorithm, model_description):
+    """INPUT, MODEL, OVERLAP, BATCH_SIZE and DEVICE of translate and classify."""
+    from qgis.core import QgsProcessingParameterRasterLayer
+
+    algorithm.addParameter(QgsProcessingParameterRasterLayer("INPUT", "Input raster"))
+    algorithm.addParameter(model_file("MODEL", model_description))
+    algorithm.addParameter(integer("OVERLAP", "Overlap between windows (pixels)", 64, 0, is_advanced=True))
+    algorithm.addParameter(integer("BATCH_SIZE", "Batch size (windows)", 4, 1, is_advanced=True))
+    algorithm.addParameter(device())
+
+
+def windowed_inference_args(algorithm, parameters, context):
+    return ["--input", algorithm.raster_path(parameters, "INPUT", context),
+            "--model", algorithm.parameterAsFile(parameters, "MODEL", context),
+            "--overlap", algorithm.parameterAsInt(parameters, "OVERLAP", context),
+            "--batch-size", algorithm.parameterAsInt(parameters, "BATCH_SIZE", context),
+            "--device", algorithm.parameterAsString(parameters, "DEVICE", context) or "auto"]
+
+
+def model_output(algorithm, parameters, context, name="OUTPUT"):
+    """The model file destination, checked to be .safetensors."""
+    from qgis.core import QgsProcessingException
+
+    path = algorithm.parameterAsFileOutput(parameters, name, context)
+    if not path.lower().endswith(".safetensors"):
+        raise QgsProcessingException(f"{name} must be a .safetensors file, not {path}.")
+    return path

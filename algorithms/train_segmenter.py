@@ -49,9 +49,7 @@ class TrainSegmenter(LrmAlgorithm):
         self.addParameter(P.bands())
         self.addParameter(QgsProcessingParameterString("ENCODER", "Encoder", "resnet101"))
         self.addParameter(P.weights_file("ENCODER_WEIGHTS", "Pretrained encoder weights"))
-        for name, description, kind, default, minimum, maximum, is_adv in NUMERIC:
-            factory = P.integer if kind == "int" else P.double
-            self.addParameter(factory(name, description, default, minimum, maximum, is_advanced=is_adv))
+        P.add_numbers(self, NUMERIC)
         self.addParameter(P.device())
         self.addParameter(P.seed())
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -77,17 +75,11 @@ class TrainSegmenter(LrmAlgorithm):
                             ("ENCODER_WEIGHTS", self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context))):
             if value and value.strip():
                 args += [P.flag(name), value.strip()]
-        for name, _, kind, _, _, _, _ in NUMERIC:
-            value = (self.parameterAsInt if kind == "int" else self.parameterAsDouble)(parameters, name, context)
-            args += [P.flag(name), repr(value)]
-        args += ["--device", self.parameterAsString(parameters, "DEVICE", context) or "auto",
-                 "--seed", self.parameterAsInt(parameters, "SEED", context)]
-        return args
+        args += P.number_args(self, parameters, context, NUMERIC)
+        return args + P.device_and_seed_args(self, parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        if not output.lower().endswith(".safetensors"):
-            raise QgsProcessingException(f"OUTPUT must be a .safetensors file, not {output}.")
+        output = P.model_output(self, parameters, context)
         args = self.build_args(parameters, context) + ["--output", output]
         result = run_training(self, "train-segmenter", args, feedback, output)
         return {"OUTPUT": result.get("output", output),

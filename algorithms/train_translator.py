@@ -1,29 +1,30 @@
 """lrm:train_translator -- train the one-shot translator on SOURCE and one TARGET sample."""
 
-from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber, QgsProcessingOutputString,
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingOutputString,
                        QgsProcessingParameterEnum, QgsProcessingParameterExtent,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
 
 from . import parameters as P
-from .base import GROUP_ADAPTATION, LrmAlgorithm, advanced, run_training
+from .base import GROUP_ADAPTATION, LrmAlgorithm, run_training
 
 # Enum order is public (qgis_process passes indices): append only.
 METHODS = ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan"]
 METHOD_NAMES = ["LRM one-shot translator (paper)", "Histogram matching", "Fourier domain adaptation (FDA)",
                 "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)"]
 
-NUMERIC = [  # (name, description, kind, default, minimum, advanced)
-    ("PATCH_SIZE", "Patch size (pixels)", "int", 512, 32, False),
-    ("BATCH_SIZE", "Batch size", "int", 8, 1, False),
-    ("EPOCHS", "Maximum number of epochs", "int", 100, 1, False),
-    ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, False),
-    ("LEARNING_RATE", "Learning rate", "double", 0.001, 0.0, True),
-    ("WEIGHT_DECAY", "Weight decay", "double", 0.0005, 0.0, True),
-    ("LAMBDA_REC", "Weight of the reconstruction loss", "double", 30.0, 0.0, True),
-    ("LAMBDA_ADV", "Weight of the adversarial loss", "double", 1000.0, 0.0, True),
-    ("LAMBDA_CONTENT", "Weight of the content loss", "double", 1.0, 0.0, True),
-    ("LAMBDA_STYLE", "Weight of the style loss", "double", 5.0, 0.0, True),
-    ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, True),
+NUMERIC = [  # (name, description, kind, default, minimum, maximum, advanced)
+    ("PATCH_SIZE", "Patch size (pixels)", "int", 512, 32, 8192, False),
+    ("BATCH_SIZE", "Batch size", "int", 8, 1, 4096, False),
+    ("EPOCHS", "Maximum number of epochs", "int", 100, 1, 100000, False),
+    ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, 10**9, False),
+    ("LEARNING_RATE", "Learning rate", "double", 0.001, 0.0, 10.0, True),
+    ("WEIGHT_DECAY", "Weight decay", "double", 0.0005, 0.0, 1.0, True),
+    ("LAMBDA_REC", "Weight of the reconstruction loss", "double", 30.0, 0.0, None, True),
+    ("LAMBDA_ADV", "Weight of the adversarial loss", "double", 1000.0, 0.0, None, True),
+    ("LAMBDA_CONTENT", "Weight of the content loss", "double", 1.0, 0.0, None, True),
+    ("LAMBDA_STYLE", "Weight of the style loss", "double", 5.0, 0.0, None, True),
+    ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, 100000, True),
+    ("FDA_BETA", "FDA: size of the swapped low-frequency band (beta)", "double", 0.01, 0.0, 0.5, True),
 ]
 
 
@@ -60,11 +61,7 @@ class TrainTranslator(LrmAlgorithm):
         self.addParameter(P.bands())
         self.addParameter(QgsProcessingParameterEnum("METHOD", "Translation method", METHOD_NAMES,
                                                      defaultValue=0))
-        for name, description, kind, default, minimum, is_adv in NUMERIC:
-            factory = P.integer if kind == "int" else P.double
-            self.addParameter(factory(name, description, default, minimum, is_advanced=is_adv))
-        self.addParameter(P.double("FDA_BETA", "FDA: size of the swapped low-frequency band (beta)",
-                                   0.01, 0.0, 0.5, is_advanced=True))
+        P.add_numbers(self, NUMERIC)
         self.addParameter(P.weights_file("VGG_WEIGHTS", "Pretrained VGG19 weights (.pth)"))
         self.addParameter(P.device())
         self.addParameter(P.seed())
@@ -90,20 +87,14 @@ class TrainTranslator(LrmAlgorithm):
         if bands:
             args += ["--bands", bands]
         args += ["--method", METHODS[self.parameterAsEnum(parameters, "METHOD", context)]]
-        for name, _, kind, _, _, _ in NUMERIC + [("FDA_BETA", "", "double", 0, 0, True)]:
-            value = (self.parameterAsInt if kind == "int" else self.parameterAsDouble)(parameters, name, context)
-            args += [P.flag(name), repr(value)]
+        args += P.number_args(self, parameters, context, NUMERIC)
         vgg = self.parameterAsFile(parameters, "VGG_WEIGHTS", context)
         if vgg:
             args += ["--vgg-weights", vgg]
-        args += ["--device", self.parameterAsString(parameters, "DEVICE", context) or "auto",
-                 "--seed", self.parameterAsInt(parameters, "SEED", context)]
-        return args
+        return args + P.device_and_seed_args(self, parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        if not output.lower().endswith(".safetensors"):
-            raise QgsProcessingException(f"OUTPUT must be a .safetensors file, not {output}.")
+        output = P.model_output(self, parameters, context)
         args = self.build_args(parameters, context) + ["--output", output]
         result = run_training(self, "train-translator", args, feedback, output)
         window = result.get("target_window") or []

@@ -1,6 +1,6 @@
 """lrm:translate -- apply a translator model to a raster of any size."""
 
-from qgis.core import QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer
+from qgis.core import QgsProcessingParameterRasterDestination
 
 from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm
@@ -20,20 +20,11 @@ class Translate(LrmAlgorithm):
         "DEVICE: auto, cpu, cuda or cuda:N.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer("INPUT", "Input raster"))
-        self.addParameter(P.model_file("MODEL", "Translator model"))
-        self.addParameter(P.integer("OVERLAP", "Overlap between windows (pixels)", 64, 0, is_advanced=True))
-        self.addParameter(P.integer("BATCH_SIZE", "Batch size (windows)", 4, 1, is_advanced=True))
-        self.addParameter(P.device())
+        P.add_windowed_inference(self, "Translator model")
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Translated raster"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        args = ["--input", self.raster_path(parameters, "INPUT", context),
-                "--model", self.parameterAsFile(parameters, "MODEL", context),
-                "--overlap", self.parameterAsInt(parameters, "OVERLAP", context),
-                "--batch-size", self.parameterAsInt(parameters, "BATCH_SIZE", context),
-                "--device", self.parameterAsString(parameters, "DEVICE", context) or "auto",
-                "--output", output]
+        args = P.windowed_inference_args(self, parameters, context) + ["--output", output]
         result = self.run_backend("translate", args, feedback, outputs=[output])
         return {"OUTPUT": result.get("output", output)}
