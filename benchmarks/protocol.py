@@ -38,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import experiment as ex  # noqa: E402
+import tables as tb  # noqa: E402
 import protocol_data as pdata  # noqa: E402
 
 NAMES = {"lrm": "LRM", "histogram_matching": "histogram matching", "fda": "FDA",
@@ -52,7 +53,8 @@ def method_names():
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description="The paper's Table I protocol (docs/protocol.md).")
+    p = argparse.ArgumentParser(description="The paper's Table I protocol (docs/protocol.md).",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data", required=True, help="folder with source/ and target/ (docs/protocol.md)")
     p.add_argument("--out", default=os.path.join(ex.ROOT, "out", "protocol"), help="output folder")
     p.add_argument("--patches", type=int, default=10, help="one-shot patches N for --repeat methods")
@@ -69,6 +71,10 @@ def parse_args(argv=None):
     p.add_argument("--jobs", type=int, default=1, help="runs side by side (CPU threads are shared)")
     p.add_argument("--max-translator-sources", type=int, default=256,
                    help="at most this many source tiles (evenly spaced) train a translator")
+    p.add_argument("--vgg-weights", default=None, help="VGG19 ImageNet weights for LRM's losses")
+    p.add_argument("--encoder-weights", default=None, help="ImageNet weights of the U-Net encoder")
+    p.add_argument("--translator-option", action="append", default=[], metavar="NAME=VALUE",
+                   help="extra train-translator flag for every method, e.g. lambda_style=50 (repeat)")
     p.add_argument("--keep-translated", action="store_true", help="keep the translated source tiles")
     p.add_argument("--fresh", action="store_true", help="do not reuse finished runs")
     for name, kind in (("patch-size", int), ("batch-size", int), ("encoder", str),
@@ -99,6 +105,13 @@ class Protocol:
         threads = max(1, cores // args.jobs) if args.jobs > 1 else None
         self.backend = ex.Backend(os.path.join(self.out, "logs"), threads=threads)
         self.class_names = list(ex.load_class_table(args.classes).names)
+        self.segmenter_extra = {"encoder_weights": args.encoder_weights}
+        self.translator_extra = {"vgg_weights": args.vgg_weights}
+        for option in args.translator_option:
+            name, sep, value = option.partition("=")
+            if not sep or not name.strip():
+                raise pdata.DataError(f"--translator-option {option!r} must be NAME=VALUE.")
+            self.translator_extra[name.strip().replace("-", "_")] = value.strip()
         self.windows = pdata.one_shot_windows(self.paths("target", "train"), self.s.patch_size,
                                            max(1, args.patches), args.seed)
 
@@ -120,7 +133,9 @@ class Protocol:
         folder = os.path.join(self.out, "runs", f"{key}_{index}")
         window = None if key in ("lower", "upper", "cyclegan") else self.windows[index]
         recipe = {"key": key, "settings": self.s.to_dict(), "split": self.split, "window": window,
-                  "classes": self.args.classes, "max_translator_sources": self.args.max_translator_sources}
+                  "classes": self.args.classes, "segmenter": self.segmenter_extra}
+        if key not in ("lower", "upper"):
+            recipe.update(translator=self.translator_extra, max_translator_sources=self.args.max_translator_sources)
         cache = os.path.join(folder, "run.json")
         if not self.args.fresh and os.path.exists(cache):
             with open(cache, encoding="utf-8") as f:
@@ -143,7 +158,7 @@ class Protocol:
             images = self.translate(key, folder, window, images, run)
         segmenter = os.path.join(folder, "segmenter.safetensors")
         seg = ex.train_segmenter(self.backend, images, labels, segmenter, self.s, fmt, self.args.classes,
-                                 fraction, label=f"{key}{index + 1}_segmenter")
+                                 fraction, label=f"{key}{index + 1}_segmenter", extra=self.segmenter_extra)
         run["segmenter_seconds_per_iteration"] = seg.get("seconds_per_iteration")
         if key not in ("lower", "upper") and not self.args.keep_translated:
             shutil.rmtree(os.path.join(folder, "translated"), ignore_errors=True)
@@ -170,7 +185,8 @@ class Protocol:
             target, extent = window["tile"], window["extent"]
         model = os.path.join(folder, "translator.safetensors")
         result = ex.train_translator(self.backend, method, sources, target, model, self.s, extent,
-                                     label=f"{method}{run['index'] + 1}_translator")
+                                     label=f"{method}{run['index'] + 1}_translator",
+                                     extra=self.translator_extra)
         if window and result.get("target_window") and list(result["target_window"]) != window["window"]:
             self.log(f"note: {method} used the window {result['target_window']}, not {window['window']}")
         run.update(translator_parameters=result.get("parameters"),
@@ -210,7 +226,7 @@ class Protocol:
                 n = len(runs[key])
                 name = {"lower": LOWER, "upper": UPPER}.get(key) or (
                     NAMES.get(key, key) + (f" ({n} one-shot patches)" if n > 1 else ""))
-                rows.append(ex.summarise(name, key, runs[key], self.class_names))
+                rows.append(tb.summarise(name, key, runs[key], self.class_names))
         return rows, runs
 
 
@@ -228,9 +244,9 @@ def write_outputs(proto, results, rows, runs):
             line.update({k: r.get(k) for k in ("translator_parameters", "seconds_per_iteration",
                                                 "segmenter_seconds_per_iteration", "seconds")})
             per_run.append(line)
-    ex.write_csv(os.path.join(out, "results.csv"), rows)
-    ex.write_csv(os.path.join(out, "runs.csv"), per_run)
-    ex.bar_chart(os.path.join(out, "miou.png"), rows, "mIoU on the target test tiles "
+    tb.write_csv(os.path.join(out, "results.csv"), rows)
+    tb.write_csv(os.path.join(out, "runs.csv"), per_run)
+    tb.bar_chart(os.path.join(out, "miou.png"), rows, "mIoU on the target test tiles "
                  "(error bars: one standard deviation over the one-shot patches)")
     with open(os.path.join(out, "split.json"), "w", encoding="utf-8") as f:
         json.dump(proto.split, f, indent=1)
@@ -248,7 +264,7 @@ def write_outputs(proto, results, rows, runs):
             f"Total time {ex.clock(proto.t0)} (mm:ss).\n",
             "Scores in percent on the target test tiles (mean ± standard deviation over runs); "
             "s/iter = the translator's seconds per training iteration.\n",
-            ex.markdown_table(rows, proto.class_names)]
+            tb.markdown_table(rows, proto.class_names)]
     if failures:
         text += ["\nFailed runs:\n"] + [f"- {f}" for f in failures]
     with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
@@ -281,7 +297,7 @@ def main(argv=None):
     results = proto.execute()
     rows, runs = proto.rows(results)
     failures = write_outputs(proto, results, rows, runs)
-    print("\n" + ex.markdown_table(rows, proto.class_names))
+    print("\n" + tb.markdown_table(rows, proto.class_names))
     for f in failures:
         print(f"FAILED {f}", file=sys.stderr)
     print(f"Results: {os.path.join(proto.out, 'results.md')} (.csv, runs.csv, miou.png)")

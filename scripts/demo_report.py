@@ -9,6 +9,7 @@ import html
 import os
 
 import experiment as ex
+import tables as tb
 from demo import CHEAP_METHODS, NAMES
 
 ORDER = ["lower", "lrm", *CHEAP_METHODS, "upper"]
@@ -35,7 +36,7 @@ def collect(outcomes, class_names):
             problems.append(f"{NAMES[key]} skipped: {value['skipped']}")
         else:
             runs[key] = value
-            rows.append(ex.summarise(NAMES[key], key, [value], class_names))
+            rows.append(tb.summarise(NAMES[key], key, [value], class_names))
     return rows, runs, problems
 
 
@@ -53,29 +54,29 @@ def previews(demo, runs):
     """[(section title, [(caption, png path), ...]), ...]"""
     folder = os.path.join(demo.out, "figures")
     os.makedirs(folder, exist_ok=True)
-    png = lambda name, rgb: ex.save_png(os.path.join(folder, name + ".png"), rgb)  # noqa: E731
+    png = lambda name, rgb: tb.save_png(os.path.join(folder, name + ".png"), rgb)  # noqa: E731
     source = demo.src[0]
-    translation = [("source tile (IR-R-G)", png("source", ex.read_rgb(source)))]
+    translation = [("source tile (IR-R-G)", png("source", tb.read_rgb(source)))]
     for key in ("lrm", *CHEAP_METHODS):
         run = runs.get(key)
         if run and run.get("translated"):
             base = os.path.splitext(os.path.basename(source))[0]
             match = [p for p in run["translated"] if base in os.path.basename(p)]
             if match:
-                translation.append((f"{SHORT[key]} translation", png(f"translated_{key}", ex.read_rgb(match[0]))))
+                translation.append((f"{SHORT[key]} translation", png(f"translated_{key}", tb.read_rgb(match[0]))))
     window = (runs.get("lrm") or {}).get("target_window")
     translation.append((f"one-shot target patch {tuple(window) if window else ''}",
-                        png("one_shot", ex.read_rgb(demo.one_shot, window))))
+                        png("one_shot", tb.read_rgb(demo.one_shot, window))))
     test_image, test_reference = demo.tgt_test[0], demo.tgt_test_labels[0]
     tile = os.path.basename(test_image)
-    classified = [(f"target test tile {tile}", png("target", ex.read_rgb(test_image)))]
+    classified = [(f"target test tile {tile}", png("target", tb.read_rgb(test_image)))]
     for key in ORDER:
         run = runs.get(key)
         if run:
             label = {"lower": "without adaptation", "lrm": "with adaptation (LRM)"}.get(key, NAMES[key])
             classified.append((f"{label} (mIoU {run['scores']['miou']:.1f}% on all test tiles)",
-                               png(f"classified_{key}", ex.read_classes_rgb(run["classified"][0]))))
-    classified.append(("reference", png("reference", ex.read_classes_rgb(test_reference))))
+                               png(f"classified_{key}", tb.read_classes_rgb(run["classified"][0]))))
+    classified.append(("reference", png("reference", tb.read_classes_rgb(test_reference))))
     return [("Translation of a source tile into the target's style", translation),
             (f"Classification of the test tile {tile}", classified)]
 
@@ -90,9 +91,9 @@ def _html_table(rows):
     head = ["", "mIoU", "mean F1", "OA", "translator params", "s/iter", "row time (s)"]
     out = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for r in rows:
-        cells = [r["row"], ex._fmt(r["miou"]), ex._fmt(r["mean_f1"]), ex._fmt(r["overall_accuracy"]),
-                 ex._fmt_params(r["translator_parameters"]), ex._fmt(r["seconds_per_iteration"], digits=3),
-                 ex._fmt(r["seconds"], digits=0)]
+        cells = [r["row"], tb.fmt(r["miou"]), tb.fmt(r["mean_f1"]), tb.fmt(r["overall_accuracy"]),
+                 tb.fmt_params(r["translator_parameters"]), tb.fmt(r["seconds_per_iteration"], digits=3),
+                 tb.fmt(r["seconds"], digits=0)]
         out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return "\n".join(out) + "</table>"
 
@@ -137,14 +138,14 @@ def write_outputs(demo, outcomes):
     if "random" in str((runs.get("lrm") or {}).get("vgg_weights", "")):
         notes.insert(1, RANDOM_VGG)
     print("\nResults on the held-out target tiles (percent):\n")
-    print(ex.markdown_table(rows, class_names, per_class=False, runs=False))
+    print(tb.markdown_table(rows, class_names, per_class=False, runs=False))
     for note in notes:
         print(note)
     os.makedirs(demo.out, exist_ok=True)
     with open(os.path.join(demo.out, "results.md"), "w", encoding="utf-8") as f:
-        f.write(ex.markdown_table(rows, class_names, runs=False) + "\n" + "\n\n".join(notes) + "\n")
-    ex.write_csv(os.path.join(demo.out, "results.csv"), rows)
-    chart = ex.bar_chart(os.path.join(demo.out, "miou.png"), rows,
+        f.write(tb.markdown_table(rows, class_names, runs=False) + "\n" + "\n\n".join(notes) + "\n")
+    tb.write_csv(os.path.join(demo.out, "results.csv"), rows)
+    chart = tb.bar_chart(os.path.join(demo.out, "miou.png"), rows,
                          "mIoU on the held-out sample target tiles")
     report = write_html(demo, rows, previews(demo, runs), chart, notes)
     print(f"\nReport: {report}\nTable: {os.path.join(demo.out, 'results.md')} (and .csv); "
