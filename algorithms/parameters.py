@@ -80,6 +80,18 @@ def ignore_value():
 
 # -- groups of parameters shared by several algorithms ---------------------------------
 
+# Training knobs both trainers share, with the paper's defaults:
+# (name, description, "int"|"double", default, minimum, maximum, advanced).
+TRAINING_NUMBERS = [
+    ("PATCH_SIZE", "Patch size (pixels)", "int", 512, 32, 8192, False),
+    ("BATCH_SIZE", "Batch size", "int", 8, 1, 4096, False),
+    ("EPOCHS", "Maximum number of epochs", "int", 100, 1, 100000, False),
+    ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, 10**9, False),
+    ("LEARNING_RATE", "Learning rate", "double", 0.001, 0.0, 10.0, True),
+    ("WEIGHT_DECAY", "Weight decay", "double", 0.0005, 0.0, 1.0, True),
+]
+PATIENCE = ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, 100000, True)
+
 def add_numbers(algorithm, specs):
     """Add numeric parameters from specs: (name, description, "int"|"double", default,
     minimum, maximum, advanced)."""

@@ -6,14 +6,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
 from . import parameters as P
 from .base import GROUP_SEGMENTATION, LrmAlgorithm, run_training
 
-NUMERIC = [  # (name, description, kind, default, minimum, maximum, advanced)
-    ("PATCH_SIZE", "Patch size (pixels)", "int", 512, 32, 8192, False),
-    ("BATCH_SIZE", "Batch size", "int", 8, 1, 4096, False),
-    ("EPOCHS", "Maximum number of epochs", "int", 100, 1, 100000, False),
-    ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, 10**9, False),
-    ("LEARNING_RATE", "Learning rate", "double", 0.001, 0.0, 10.0, True),
-    ("WEIGHT_DECAY", "Weight decay", "double", 0.0005, 0.0, 1.0, True),
-    ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, 100000, True),
+NUMERIC = P.TRAINING_NUMBERS + [  # (name, description, kind, default, minimum, maximum, advanced)
+    P.PATIENCE,
     ("VALIDATION_FRACTION", "Share of patches held out for validation", "double", 0.15, 0.0, 0.9, True),
 ]
 

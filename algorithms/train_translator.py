@@ -12,18 +12,12 @@ METHODS = ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan"]
 METHOD_NAMES = ["LRM one-shot translator (paper)", "Histogram matching", "Fourier domain adaptation (FDA)",
                 "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)"]
 
-NUMERIC = [  # (name, description, kind, default, minimum, maximum, advanced)
-    ("PATCH_SIZE", "Patch size (pixels)", "int", 512, 32, 8192, False),
-    ("BATCH_SIZE", "Batch size", "int", 8, 1, 4096, False),
-    ("EPOCHS", "Maximum number of epochs", "int", 100, 1, 100000, False),
-    ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, 10**9, False),
-    ("LEARNING_RATE", "Learning rate", "double", 0.001, 0.0, 10.0, True),
-    ("WEIGHT_DECAY", "Weight decay", "double", 0.0005, 0.0, 1.0, True),
+NUMERIC = P.TRAINING_NUMBERS + [  # (name, description, kind, default, minimum, maximum, advanced)
     ("LAMBDA_REC", "Weight of the reconstruction loss", "double", 30.0, 0.0, None, True),
     ("LAMBDA_ADV", "Weight of the adversarial loss", "double", 1000.0, 0.0, None, True),
     ("LAMBDA_CONTENT", "Weight of the content loss", "double", 1.0, 0.0, None, True),
     ("LAMBDA_STYLE", "Weight of the style loss", "double", 5.0, 0.0, None, True),
-    ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, 100000, True),
+    P.PATIENCE,
     ("FDA_BETA", "FDA: size of the swapped low-frequency band (beta)", "double", 0.01, 0.0, 0.5, True),
 ]
 
