@@ -1,11 +1,13 @@
 """Synthetic sample data: a source and a target domain of aerial IR-R-G scenes.
 
-``create_sample_data(folder, tiles, size, seed)`` writes, for each domain, image tiles,
+``create_sample_data(folder, tiles, size, seed, shift=...)`` writes, for each domain, image tiles,
 class-index labels (GDAL colour table and category names) and ISPRS colour-coded labels
 as georeferenced, compressed, tiled GeoTIFFs (layout in ``README_TEXT`` and
 docs/sample_data.md). The scenes share their semantics (``layout.py``); the domains
 differ in materials, sun, sensor, resolution, blur and noise (``render.py``); the shift
-is measured with a simple pixel classifier (``shift.py``).
+is measured with a simple pixel classifier (``shift.py``). SHIFT picks the target: the
+``radiometric`` one (default, unchanged since it was first written) or ``sensor_season``
+(class-dependent season change and band mixing; same source).
 
 Deterministic: every tile draws from its own random stream derived from
 (seed, domain, tile index), so the same arguments give the same bytes.
@@ -22,13 +24,15 @@ from ..classes import default_classes
 from ..errors import LrmError
 from ..raster_io import RasterWriter
 from .layout import make_scene
-from .render import SOURCE, TARGET, render
+from .render import SENSOR_SEASON, SOURCE, TARGET, render
 from .shift import measure_domain_shift
 
 MIN_SIZE, MAX_SIZE = 64, 1024
 MAX_TILES = 500
 SHIFT_TILES, SHIFT_CROP = 8, 512  # bound the memory of the shift measurement
-DOMAINS = (SOURCE, TARGET)
+DOMAINS = (SOURCE, TARGET)  # the domains of SHIFT radiometric (the default)
+SHIFTS = ("radiometric", "sensor_season")  # SHIFT enum order: 0, 1
+_TARGETS = {"radiometric": TARGET, "sensor_season": SENSOR_SEASON}
 SUBFOLDERS = ("images", "labels", "labels_rgb")
 LABEL_NODATA = 255
 
@@ -36,7 +40,7 @@ README_TEXT = """LRM Adapt synthetic sample data
 ================================
 
 Created by: python -m models create-sample-data --output-folder DIR --tiles {tiles} --size {size} --seed {seed}
-            --source-pixel-size {src_px} --target-pixel-size {tgt_px}
+            --source-pixel-size {src_px} --target-pixel-size {tgt_px} --shift {shift}
 
 Two domains of synthetic aerial scenes, 3-band IR-R-G (band 1 near infrared, band 2
 red, band 3 green), like the ISPRS Vaihingen/Potsdam false-colour tiles, with the six
@@ -54,12 +58,30 @@ Layout (each folder holds tile_000.tif, tile_001.tif, ...; same names = same sce
   target/labels_rgb/   the same as ISPRS colours
   classes.csv          the class table (index,name,r,g,b), usable as CLASSES
 
-Domain shift: the target is another "city" seen by another camera: other materials
-(early-spring vegetation, other roofs and asphalt), another sun position, sensor gain,
-gamma and haze, a finer resolution (objects look {scale:.2f}x larger), more blur and more
-noise. Tiles are {size}x{size} pixels, one tile per {src_extent:.1f} m (source) and
+{shift_text} Tiles are {size}x{size} pixels, one tile per {src_extent:.1f} m (source) and
 {tgt_extent:.1f} m (target) square, laid out on a grid with gaps.
 """
+
+
+SHIFT_TEXT = {
+    "radiometric": """Domain shift (SHIFT radiometric): the target is another "city" seen by another
+camera: other materials (early-spring vegetation, other roofs and asphalt), another sun
+position, sensor gain, gamma and haze, a finer resolution (objects look {scale:.2f}x
+larger), more blur and more noise.""",
+    "sensor_season": """Domain shift (SHIFT sensor_season): the target is another "city" after a dry
+summer, seen by a camera with overlapping bands: each class changes its own way (dry
+grass and brown trees lose their IR, clay and light roofs gain IR, asphalt and paving
+darken), the bands mix, the sun, gain, gamma and haze differ, the resolution is finer
+(objects look {scale:.2f}x larger), and there is more blur and noise. Per-band histogram
+matching cannot undo this shift.""",
+}
+
+
+def domains(shift="radiometric"):
+    """(source style, target style) of a SHIFT; the source is the same for every shift."""
+    if shift not in _TARGETS:
+        raise LrmError(f"SHIFT must be one of {', '.join(SHIFTS)}, got {shift!r}.")
+    return SOURCE, _TARGETS[shift]
 
 
 def _check_arguments(tiles, size, source_pixel_size, target_pixel_size):
@@ -142,12 +164,15 @@ def _remove_stale_tiles(output_folder, tiles, reporter):
 
 
 def create_sample_data(output_folder, tiles=6, size=256, seed=0, reporter=None,
-                       source_pixel_size=None, target_pixel_size=None, measure_shift=True):
+                       source_pixel_size=None, target_pixel_size=None, measure_shift=True,
+                       shift="radiometric"):
     """Write the sample data set; return the result dict of the CLI command."""
     from ..reporting import Reporter
 
     reporter = reporter or Reporter()
-    pixel_sizes = (source_pixel_size or SOURCE.pixel_size, target_pixel_size or TARGET.pixel_size)
+    styles = domains(shift)
+    pixel_sizes = (source_pixel_size or styles[0].pixel_size,
+                   target_pixel_size or styles[1].pixel_size)
     _check_arguments(tiles, size, *pixel_sizes)
     if not output_folder:
         raise LrmError("No output folder given (--output-folder / OUTPUT_FOLDER).")
@@ -159,7 +184,7 @@ def create_sample_data(output_folder, tiles=6, size=256, seed=0, reporter=None,
     result = {"output_folder": os.path.abspath(output_folder)}
     pairs = {}
     total = 2 * tiles
-    for d, (style, pixel_size) in enumerate(zip(DOMAINS, pixel_sizes)):
+    for d, (style, pixel_size) in enumerate(zip(styles, pixel_sizes)):
         projection = _projection(style.epsg)
         keys = [f"{style.name}_images", f"{style.name}_labels", f"{style.name}_labels_color"]
         for key in keys:
@@ -198,14 +223,17 @@ def create_sample_data(output_folder, tiles=6, size=256, seed=0, reporter=None,
     _write_text(csv_path, "index,name,r,g,b\n" + "".join(
         f"{i},{n},{r},{g},{b}\n" for i, (n, (r, g, b)) in enumerate(zip(classes.names, classes.colors))))
     readme_path = os.path.join(output_folder, "README.txt")
+    scale = pixel_sizes[0] / pixel_sizes[1]
     _write_text(readme_path, README_TEXT.format(
         tiles=tiles, size=size, seed=seed, src_px=pixel_sizes[0], tgt_px=pixel_sizes[1],
-        src_epsg=SOURCE.epsg, tgt_epsg=TARGET.epsg, scale=pixel_sizes[0] / pixel_sizes[1],
+        src_epsg=styles[0].epsg, tgt_epsg=styles[1].epsg, shift=shift,
+        shift_text=SHIFT_TEXT[shift].format(scale=scale),
         src_extent=size * pixel_sizes[0], tgt_extent=size * pixel_sizes[1],
         class_lines="\n".join(f"  {i} {n:<20} ISPRS colour {r},{g},{b}" for i, (n, (r, g, b))
                               in enumerate(zip(classes.names, classes.colors)))))
     result.update(classes=classes.to_dict(), class_table=os.path.abspath(csv_path),
-                  readme=os.path.abspath(readme_path), tiles=tiles, size=size, seed=seed)
+                  readme=os.path.abspath(readme_path), tiles=tiles, size=size, seed=seed,
+                  shift=shift)
     if measure_shift:
         shift = measure_domain_shift(pairs["source"], pairs["target"], len(classes), seed)
         result["domain_shift"] = shift

@@ -4,13 +4,21 @@ The radiance model, kept simple on purpose:
 
   reflectance = material spectrum (per domain) x per-object jitter x texture
   light       = ambient + (1 - ambient) x hill-shading(height) x (1 - cast shadow)
-  image       = (gain x reflectance x light x illumination ramp + haze) ** gamma,
+  image       = (mix x gain x reflectance x light x illumination ramp + haze) ** gamma,
                 then sensor blur, noise and 8-bit quantisation.
 
 A domain (``DomainStyle``) is a city photographed by another camera: its own
 materials (season, roof and asphalt types), sun position, sensor gain, gamma, haze,
-blur and noise. Both domains share the scene semantics (``layout.py``), so a good
-style translation can remove most of the shift.
+blur and noise, and optionally a band-mixing matrix (``mix``: another sensor's
+overlapping band responses; none, i.e. diagonal, for SOURCE and TARGET). All domains
+share the scene semantics (``layout.py``), so a good style translation can remove most
+of the shift.
+
+Two targets, one per SHIFT of create-sample-data: ``TARGET`` (radiometric, the default)
+changes each class's colour but mostly keeps the order of the classes within each band,
+so per-band histogram matching recovers much of the gap; ``SENSOR_SEASON`` reorders the
+classes within bands (season, roof types) and mixes the bands, which no per-band
+monotonic mapping can undo.
 """
 
 from dataclasses import dataclass
@@ -40,6 +48,7 @@ class DomainStyle:
     blur_px: float           # Gaussian sigma of the sensor blur, pixels
     noise: float             # per-pixel noise std, reflectance units
     ramp: float              # amplitude of a linear illumination ramp across a tile
+    band_mix: tuple = None   # 3x3 sensor colour matrix (rows: output IR, R, G), None = diagonal
 
 
 # Colours that both cities share (car paints and plastic objects are not local).
@@ -79,6 +88,30 @@ TARGET = DomainStyle(
     dry_grass=(0.38, 0.34, 0.27), car_palette=_CARS, clutter_palette=_CLUTTER,
     sun_azimuth=205.0, sun_elevation=52.0, ambient=(0.48, 0.52, 0.58),
     gain=(1.0, 1.04, 1.06), haze=(0.03, 0.04, 0.05), gamma=0.85, blur_px=1.3, noise=0.03, ramp=0.08,
+)
+
+# Target of SHIFT sensor_season: a Potsdam-like city after a dry summer, 5 cm, seen by
+# a camera whose band responses overlap (``band_mix``). The season changes each class
+# its own way, and swaps orders that hold within single bands of the source: dead grass
+# loses IR and gains red (grey-green in false colour instead of red), trees turn brown,
+# while clay and light roofs get brighter in IR (pink in false colour, where the source's
+# vegetation was) and asphalt and paving darken. Per-band histogram matching is one
+# monotonic map per band: it keeps the source's order of the classes in every band and
+# cannot unmix bands, so it sends source vegetation towards target roofs.
+SENSOR_SEASON = DomainStyle(
+    name="target", pixel_size=0.05, epsg=32633, origin=(367500.0, 5808500.0),
+    spectra={
+        "soil": (0.32, 0.36, 0.30), "clutter_object": (0.5, 0.5, 0.5), "water": (0.08, 0.16, 0.17),
+        "roof_light": (0.70, 0.40, 0.40), "roof_dark": (0.48, 0.22, 0.26),
+        "roof_tile": (0.74, 0.34, 0.22), "roof_flat": (0.62, 0.42, 0.40), "parapet": (0.85, 0.70, 0.68),
+        "roof_fixture": (0.34, 0.16, 0.18), "grass": (0.34, 0.46, 0.30), "tree": (0.40, 0.30, 0.20),
+        "car_body": (0.5, 0.5, 0.5), "car_window": (0.10, 0.12, 0.15), "asphalt": (0.20, 0.24, 0.28),
+        "paving": (0.33, 0.36, 0.37), "marking": (0.75, 0.75, 0.75),
+    },
+    dry_grass=(0.30, 0.50, 0.32), car_palette=_CARS, clutter_palette=_CLUTTER,
+    sun_azimuth=215.0, sun_elevation=48.0, ambient=(0.46, 0.50, 0.56),
+    gain=(1.02, 1.0, 1.04), haze=(0.05, 0.06, 0.08), gamma=0.9, blur_px=1.2, noise=0.035, ramp=0.08,
+    band_mix=((0.78, 0.17, 0.05), (0.12, 0.74, 0.14), (0.04, 0.22, 0.74)),
 )
 
 STYLES = {"source": SOURCE, "target": TARGET}
@@ -190,7 +223,10 @@ def render(scene, style, rng):
     yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32) / max(shape)
     ramp = 1 + style.ramp * ((xx - 0.5) * np.cos(angle) + (yy - 0.5) * np.sin(angle)) * 2
     gain = np.asarray(style.gain, np.float32)[:, None, None] * rng.normal(1.0, 0.03)
-    signal = gain * base * light * ramp + np.asarray(style.haze, np.float32)[:, None, None]
+    signal = gain * base * light * ramp
+    if style.band_mix is not None:  # another sensor's spectral response: bands mix
+        signal = np.einsum("ij,jhw->ihw", np.asarray(style.band_mix, np.float32), signal)
+    signal = signal + np.asarray(style.haze, np.float32)[:, None, None]
     signal = np.clip(signal, 0, 1) ** style.gamma
     signal = np.stack([ndimage.gaussian_filter(b, style.blur_px) for b in signal])
     signal += rng.normal(0, style.noise, signal.shape).astype(np.float32)
