@@ -1,5 +1,5 @@
 """create-sample-data: georeferenced, deterministic, all six classes, consistent labels,
-a real (measured) domain shift, and clear errors for bad arguments."""
+a real (measured) domain shift, the two SHIFTs, and clear errors for bad arguments."""
 
 import json
 import os
@@ -37,6 +37,14 @@ def demo(tmp_path_factory):
 def small(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("small"))
     return create_sample_data(folder, tiles=3, size=96, seed=7, measure_shift=False)
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory):
+    """SHIFT sensor_season with the arguments of ``small`` (radiometric, the default)."""
+    folder = str(tmp_path_factory.mktemp("season"))
+    return create_sample_data(folder, tiles=3, size=96, seed=7, measure_shift=False,
+                              shift="sensor_season")
 
 
 def test_folder_layout_and_result(demo):
@@ -176,12 +184,68 @@ def test_domain_shift_holds_for_another_seed():
     assert shift["target_on_target"]["overall_accuracy"] >= 65, shift
 
 
+def test_default_shift_is_radiometric(demo, small):
+    for result in (demo, small):
+        assert result["shift"] == "radiometric"
+        assert result["target_pixel_size"] == 0.06
+        readme = open(result["readme"], encoding="utf-8").read()
+        assert "--shift radiometric" in readme and "SHIFT radiometric" in readme
+
+
+def test_sensor_season_same_layout_and_source_other_target(small, season):
+    assert season["shift"] == "sensor_season"
+    assert season["classes"] == small["classes"] == CLASSES.to_dict()
+    assert load_class_table(season["class_table"]) == CLASSES
+    readme = open(season["readme"], encoding="utf-8").read()
+    assert "--shift sensor_season" in readme and "SHIFT sensor_season" in readme
+    for key in ("source_images", "source_labels", "source_labels_color",
+                "target_images", "target_labels", "target_labels_color"):
+        assert [os.path.relpath(p, season["output_folder"]) for p in season[key]] == \
+            [os.path.relpath(p, small["output_folder"]) for p in small[key]]
+    # the source is the same, byte for byte
+    for a, b in zip(small["source_images"] + small["source_labels"],
+                    season["source_images"] + season["source_labels"]):
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            assert fa.read() == fb.read(), b
+    # the target: another pixel size, other images, labels with the same classes and table
+    assert season["source_pixel_size"] == small["source_pixel_size"] == 0.09
+    assert season["target_pixel_size"] == 0.05 != small["target_pixel_size"]
+    for a, b in zip(small["target_images"], season["target_images"]):
+        assert gdal.Open(b).GetGeoTransform()[1] == pytest.approx(0.05)
+        assert gdal.Open(a).GetGeoTransform()[1] == pytest.approx(0.06)
+        assert not np.array_equal(read(a), read(b))
+    counts = sum(np.bincount(read(p).ravel(), minlength=6) for p in season["target_labels"])
+    assert len(counts) == 6 and (counts > 0).all(), counts
+    ds = gdal.Open(season["target_labels"][0])
+    band = ds.GetRasterBand(1)
+    assert band.GetNoDataValue() == 255  # (this GDAL reads the category names only after it)
+    assert list(band.GetCategoryNames()[:6]) == list(CLASSES.names)
+
+
+def _class_means(result, domain):
+    images = np.concatenate([read(p).reshape(3, -1) for p in result[f"{domain}_images"]], 1)
+    labels = np.concatenate([read(p).ravel() for p in result[f"{domain}_labels"]])
+    return np.array([images[:, labels == c].astype(float).mean(1) for c in range(6)])
+
+
+def test_sensor_season_shift_is_class_dependent(season):
+    """Vegetation and roofs change colour differently from source to target (what one
+    per-band mapping cannot express): vegetation loses IR, buildings gain it."""
+    change = _class_means(season, "target") - _class_means(season, "source")
+    vegetation = change[[2, 3]].mean(0)  # low vegetation, tree
+    building = change[1]
+    assert vegetation[0] < -20 and vegetation[1] > 10, vegetation  # IR down, red up
+    assert building[0] - vegetation[0] > 40, (building, vegetation)
+    assert np.linalg.norm(building - vegetation) > 60, (building, vegetation)
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"tiles": 0}, ["TILES", "between 1"]),
     ({"tiles": -3}, ["TILES"]),
     ({"size": 32}, ["SIZE", "64", "32"]),
     ({"size": 100000}, ["SIZE", "1024"]),
     ({"source_pixel_size": 0.0001}, ["pixel size"]),
+    ({"shift": "winter"}, ["SHIFT", "radiometric", "sensor_season", "winter"]),
 ])
 def test_bad_arguments_raise_clear_errors(tmp_path, kwargs, words):
     args = dict(tiles=1, size=64, seed=0, measure_shift=False)
@@ -231,6 +295,7 @@ def test_cli_jsonl_result_without_torch(tmp_path):
                 "target_images", "target_labels", "target_labels_color", "classes",
                 "source_class_fractions", "target_class_fractions"):
         assert key in result[0], key
+    assert result[0]["shift"] == "radiometric"  # the default
     assert os.path.isfile(result[0]["target_labels"][0])
 
 
