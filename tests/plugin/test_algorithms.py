@@ -47,6 +47,14 @@ def test_sample_data_outputs(sample):
     for key in ("SOURCE_IMAGES", "SOURCE_LABELS", "TARGET_IMAGES", "TARGET_LABELS"):
         assert len(sample[key]) == 2 and all(os.path.isfile(p) for p in sample[key])
     assert gdal.Open(sample["SOURCE_IMAGES"][0]).GetProjection()
+    assert sample["SHIFT"] == "radiometric"  # the default
+
+
+def test_sample_data_shift_sensor_season(run, tmp_path):
+    result = run("lrm:create_sample_data", {"OUTPUT_FOLDER": str(tmp_path / "season"), "TILES": 1,
+                                            "SIZE": 64, "SEED": 3, "SHIFT": 1})
+    assert result["SHIFT"] == "sensor_season"
+    assert gdal.Open(result["TARGET_IMAGES"][0]).GetGeoTransform()[1] == pytest.approx(0.05)
 
 
 @pytest.fixture(scope="module")
