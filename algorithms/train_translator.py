@@ -4,13 +4,50 @@ from qgis.core import (QgsProcessingOutputNumber, QgsProcessingOutputString,
                        QgsProcessingParameterEnum, QgsProcessingParameterExtent,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
 
+from qgis.PyQt.QtCore import QVariant
+
 from . import parameters as P
-from .base import GROUP_ADAPTATION, LrmAlgorithm, run_training
+from .base import GROUP_ADAPTATION, LrmAlgorithm, advanced, run_training
 
 # Enum order is public (qgis_process passes indices): append only.
 METHODS = ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan"]
 METHOD_NAMES = ["LRM one-shot translator (paper)", "Histogram matching", "Fourier domain adaptation (FDA)",
                 "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)"]
+
+# LRM loss family (backend --perceptual-loss; models/translator/perceptual.py).
+PERCEPTUAL_LOSSES = ["auto", "vgg19_imagenet", "weight_free", "vgg19_random"]
+PERCEPTUAL_LOSS_NAMES = [
+    "auto (VGG19 losses when ImageNet weights are found, else weight-free)",
+    "vgg19_imagenet (the paper's VGG19 losses; needs ImageNet VGG19 weights)",
+    "weight_free (no pretrained network)",
+    "vgg19_random (the paper's losses on a random VGG19; for comparison only)"]
+# How the style half of the latent code is mixed (backend --style-mixing).
+STYLE_MIXINGS = ["spatial", "global"]
+STYLE_MIXING_NAMES = ["spatial (as published)", "global (averaged over the image)"]
+
+
+def perceptual_loss_parameter():
+    return QgsProcessingParameterEnum("PERCEPTUAL_LOSS", "Perceptual losses (LRM)",
+                                      PERCEPTUAL_LOSS_NAMES, defaultValue=0)
+
+
+def style_mixing_parameter():
+    return advanced(QgsProcessingParameterEnum(
+        "STYLE_MIXING", "Style mixing (LRM; not set = by loss family)", STYLE_MIXING_NAMES,
+        defaultValue=None, optional=True))
+
+
+def one_shot_size_parameter():
+    return P.integer("ONE_SHOT_SIZE", "Size of the one-shot sample (pixels; 0 = patch size)", 512, 0)
+
+
+def style_mixing_index(algorithm, parameters, context):
+    """The STYLE_MIXING index, or None when it is not set (the loss family decides)."""
+    value = parameters.get("STYLE_MIXING")
+    if value is None or value == "" or (isinstance(value, QVariant) and value.isNull()):
+        return None
+    return algorithm.parameterAsEnum(parameters, "STYLE_MIXING", context)
+
 
 NUMERIC = P.TRAINING_NUMBERS + [  # (name, description, kind, default, minimum, maximum, advanced)
     ("LAMBDA_REC", "Weight of the reconstruction loss", "double", 30.0, 0.0, None, True),
@@ -28,7 +65,7 @@ class TrainTranslator(LrmAlgorithm):
     GROUP = GROUP_ADAPTATION
     HELP = (
         "Trains an image-to-image translator that restyles SOURCE images like the TARGET "
-        "image, from a single PATCH_SIZE square sample of TARGET (the one-shot sample).\n\n"
+        "image, from a single square sample of TARGET (the one-shot sample, ONE_SHOT_SIZE).\n\n"
         "SOURCE: the labelled-domain images (one or more rasters). TARGET: a raster of the "
         "domain to adapt to; the sample is taken inside TARGET_EXTENT when given (any CRS), "
         "otherwise chosen automatically (a patch without nodata whose colours are most "
@@ -40,9 +77,22 @@ class TrainTranslator(LrmAlgorithm):
         "Training stops after EPOCHS, at MAX_ITERATIONS (0 = no cap; use e.g. 50 for a quick "
         "look on a CPU) or when the validation loss on held-out SOURCE patches has not improved "
         "for PATIENCE epochs. The best model is saved whenever validation improves, so a "
-        "cancelled run keeps it. Without pretrained VGG19 weights (VGG_WEIGHTS, or torchvision's "
-        "cache) the style and content losses use a random VGG19 and results are worse; "
-        "'Check environment' shows where the weights are looked for.\n\n"
+        "cancelled run keeps it.\n\n"
+        "PERCEPTUAL_LOSS (enum, in this order; METHOD lrm only): 0 auto (default): the paper's "
+        "VGG19 content and style losses when ImageNet VGG19 weights load (VGG_WEIGHTS, "
+        "torchvision's cache, or a download when the machine is online), otherwise, e.g. "
+        "offline, the weight-free losses; 1 vgg19_imagenet: exactly the paper's losses, an error "
+        "naming VGG_WEIGHTS when no ImageNet weights are found; 2 weight_free: losses that need "
+        "no pretrained network; 3 vgg19_random: the paper's losses on a random VGG19 (worse; "
+        "only for comparison, never chosen by auto). 'Check environment' shows what auto will "
+        "use on this machine and where the weights are looked for. PERCEPTUAL_LOSS_USED reports "
+        "the family that ran (empty for the other METHODs).\n\n"
+        "STYLE_MIXING (enum, in this order; advanced): 0 spatial (as published), 1 global "
+        "(style averaged over the image). Not set: global for weight_free, spatial for the "
+        "VGG19 losses.\n\n"
+        "ONE_SHOT_SIZE: side of the one-shot TARGET sample in pixels (default 512; 0 = "
+        "PATCH_SIZE; never less than PATCH_SIZE; the largest square that fits when TARGET, or "
+        "TARGET_EXTENT, is smaller).\n\n"
         "DEVICE: auto (CUDA GPU when available), cpu, cuda or cuda:N. If the GPU runs out of "
         "memory, lower BATCH_SIZE or PATCH_SIZE. The model file (.safetensors) holds everything "
         "'Translate raster' needs.")
@@ -59,12 +109,16 @@ class TrainTranslator(LrmAlgorithm):
         self.addParameter(P.weights_file("VGG_WEIGHTS", "Pretrained VGG19 weights (.pth)"))
         self.addParameter(P.device())
         self.addParameter(P.seed())
+        self.addParameter(perceptual_loss_parameter())
+        self.addParameter(style_mixing_parameter())
+        self.addParameter(one_shot_size_parameter())
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", "Translator model", "Model files (*.safetensors)"))
         self.addOutput(QgsProcessingOutputNumber("PARAMETERS", "Trainable parameters (encoder + decoder)"))
         self.addOutput(QgsProcessingOutputNumber("SECONDS_PER_ITERATION", "Seconds per training iteration"))
         self.addOutput(QgsProcessingOutputNumber("BEST_VALIDATION_LOSS", "Best validation loss"))
         self.addOutput(QgsProcessingOutputString("TARGET_WINDOW", "One-shot window (x, y, width, height in TARGET pixels)"))
+        self.addOutput(QgsProcessingOutputString("PERCEPTUAL_LOSS_USED", "Perceptual losses used (LRM)"))
 
     def build_args(self, parameters, context):
         target_layer = self.parameterAsRasterLayer(parameters, "TARGET", context)
@@ -85,6 +139,11 @@ class TrainTranslator(LrmAlgorithm):
         vgg = self.parameterAsFile(parameters, "VGG_WEIGHTS", context)
         if vgg:
             args += ["--vgg-weights", vgg]
+        args += ["--perceptual-loss", PERCEPTUAL_LOSSES[self.parameterAsEnum(parameters, "PERCEPTUAL_LOSS", context)]]
+        mixing = style_mixing_index(self, parameters, context)
+        if mixing is not None:
+            args += ["--style-mixing", STYLE_MIXINGS[mixing]]
+        args += ["--one-shot-size", self.parameterAsInt(parameters, "ONE_SHOT_SIZE", context)]
         return args + P.device_and_seed_args(self, parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -92,8 +151,13 @@ class TrainTranslator(LrmAlgorithm):
         args = self.build_args(parameters, context) + ["--output", output]
         result = run_training(self, "train-translator", args, feedback, output)
         window = result.get("target_window") or []
+        used = result.get("perceptual_loss_used") or ""
+        if used:
+            feedback.pushInfo(f"Losses: {used}, style mixing {result.get('style_mixing')}, "
+                              f"one-shot sample {result.get('one_shot_size')} px")
         return {"OUTPUT": result.get("output", output),
                 "PARAMETERS": result.get("parameters"),
                 "SECONDS_PER_ITERATION": result.get("seconds_per_iteration"),
                 "BEST_VALIDATION_LOSS": result.get("best_validation_loss"),
-                "TARGET_WINDOW": ",".join(str(v) for v in window)}
+                "TARGET_WINDOW": ",".join(str(v) for v in window),
+                "PERCEPTUAL_LOSS_USED": used}

@@ -5,7 +5,9 @@ georeferencing, styling and error messages, not model quality.
 """
 
 import glob
+import json
 import os
+import struct
 
 import pytest
 from osgeo import gdal
@@ -36,6 +38,13 @@ def run(plugin):
     def _run(algorithm, params, **kwargs):
         return processing.run(algorithm, params, **kwargs)
     return _run
+
+
+def model_metadata(path):
+    """The LRM metadata of a .safetensors model file (read from its header, no torch)."""
+    with open(path, "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+    return json.loads(header["__metadata__"]["lrm"])
 
 
 def georeferencing(path):
@@ -76,6 +85,31 @@ def test_train_translator_outputs(translator_model):
     assert translator_model["PARAMETERS"] == 114659
     assert translator_model["SECONDS_PER_ITERATION"] > 0
     assert len(translator_model["TARGET_WINDOW"].split(",")) == 4
+    # defaults, offline (LRM_OFFLINE=1, no VGG19 cache): auto falls back to the weight-free
+    # losses, and the one-shot sample is the largest square that fits (ONE_SHOT_SIZE 512)
+    assert translator_model["PERCEPTUAL_LOSS_USED"] == "weight_free"
+    assert translator_model["TARGET_WINDOW"].split(",")[2:] == ["96", "96"]
+
+
+def test_train_translator_weight_free_global_one_shot_of_patch_size(run, sample, tmp_path, feedback):
+    out = str(tmp_path / "wf.safetensors")
+    result = run("lrm:train_translator", {
+        "SOURCE": sample["SOURCE_IMAGES"], "TARGET": sample["TARGET_IMAGES"][0], "OUTPUT": out,
+        "PERCEPTUAL_LOSS": 2, "STYLE_MIXING": 1, "ONE_SHOT_SIZE": 0, **TINY}, feedback=feedback)
+    assert result["PERCEPTUAL_LOSS_USED"] == "weight_free"
+    assert result["TARGET_WINDOW"].split(",")[2:] == ["32", "32"]  # 0 = PATCH_SIZE
+    meta = model_metadata(out)
+    assert (meta["perceptual_loss"], meta["style_mixing"], meta["one_shot_size"]) == ("weight_free", "global", 32)
+    assert any("weight_free, style mixing global" in line for line in feedback.infos), feedback.infos
+
+
+def test_vgg19_imagenet_without_weights_is_an_error_naming_vgg_weights(run, sample, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no cached VGG19 weights
+    monkeypatch.setenv("LRM_OFFLINE", "1")  # and no download
+    with pytest.raises(QgsProcessingException, match="VGG_WEIGHTS"):
+        run("lrm:train_translator", {"SOURCE": sample["SOURCE_IMAGES"], "TARGET": sample["TARGET_IMAGES"][0],
+                                     "PERCEPTUAL_LOSS": 1, "OUTPUT": str(tmp_path / "v.safetensors"), **TINY})
+    assert not os.path.exists(tmp_path / "v.safetensors")
 
 
 def test_translate_keeps_georeferencing(run, sample, translator_model, tmp_path):
