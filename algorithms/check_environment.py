@@ -21,6 +21,9 @@ class CheckEnvironment(LrmAlgorithm):
         "Python, PyTorch, torchvision, segmentation-models-pytorch, GDAL and QGIS, whether a "
         "CUDA GPU is usable (name and memory of each GPU), and whether pretrained VGG19 and "
         "ResNet-101 ImageNet weights are available locally (and where they are looked for).\n\n"
+        "PERCEPTUAL_LOSS_AUTO: which losses 'Train translator' with PERCEPTUAL_LOSS auto will "
+        "use on this machine: vgg19_imagenet when ImageNet VGG19 weights are found (or can be "
+        "downloaded), otherwise weight_free; the report says why.\n\n"
         "Attach the HTML report to bug reports. If PyTorch is missing, the report gives the "
         "exact command to install it; the interpreter is chosen in Processing options > "
         "Providers > LRM Adapt ('Python interpreter with PyTorch') or with the LRM_PYTHON "
@@ -34,6 +37,7 @@ class CheckEnvironment(LrmAlgorithm):
         self.addOutput(QgsProcessingOutputString("DEVICE_NAME", "Device name"))
         self.addOutput(QgsProcessingOutputNumber("GPU_COUNT", "Number of CUDA GPUs"))
         self.addOutput(QgsProcessingOutputString("PYTHON", "Worker Python interpreter"))
+        self.addOutput(QgsProcessingOutputString("PERCEPTUAL_LOSS_AUTO", "What PERCEPTUAL_LOSS auto will use"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         html_path = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
@@ -55,11 +59,15 @@ class CheckEnvironment(LrmAlgorithm):
         feedback.pushInfo(f"Worker: {report.get('python_executable')} ({interpreter.source}); "
                           f"PyTorch {torch_version}; CUDA: {report.get('cuda_available')}; "
                           f"device: {report.get('device_name')}")
+        auto = report.get("perceptual_loss_auto") or {}
+        if auto:
+            feedback.pushInfo(f"PERCEPTUAL_LOSS auto will use: {auto.get('choice')} — {auto.get('reason')}")
         return {"OUTPUT_HTML": html_path, "TORCH_VERSION": torch_version,
                 "CUDA_AVAILABLE": bool(report.get("cuda_available")),
                 "DEVICE_NAME": report.get("device_name") or "",
                 "GPU_COUNT": len(report.get("gpus") or []),
-                "PYTHON": report.get("python_executable") or interpreter.path}
+                "PYTHON": report.get("python_executable") or interpreter.path,
+                "PERCEPTUAL_LOSS_AUTO": auto.get("choice") or ""}
 
 
 def render_report(report):
@@ -87,6 +95,9 @@ def render_report(report):
         if info:
             state = f"found at {info['path']}" if info.get("available") else "not found"
             rows.append(row(label, f"{state}; searched: {', '.join(info.get('searched') or [])}"))
+    auto = report.get("perceptual_loss_auto")
+    if auto:
+        rows.append(row("PERCEPTUAL_LOSS auto will use", f"{auto.get('choice')} — {auto.get('reason')}"))
     problems = "".join(f"<li>{html.escape(p)}</li>" for p in report.get("problems") or [])
     install = report.get("install_command")
     return (

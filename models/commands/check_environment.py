@@ -5,7 +5,8 @@ import os
 import platform
 import sys
 
-HELP = "report Python, PyTorch, CUDA/GPU, GDAL and pretrained-weights availability"
+HELP = ("report Python, PyTorch, CUDA/GPU, GDAL and pretrained-weights availability, and "
+        "what PERCEPTUAL_LOSS auto will use")
 NEEDS_TORCH = False
 
 
@@ -66,6 +67,12 @@ def run(args, reporter):
         from ..pretrained import find_vgg19_weights
         path, searched = find_vgg19_weights()
         report["vgg19_weights"] = {"available": path is not None, "path": path, "searched": searched}
+        try:  # what PERCEPTUAL_LOSS auto will train with here, and why
+            from ..translator.perceptual import describe_auto_choice
+            report["perceptual_loss_auto"] = describe_auto_choice()
+        except Exception as exc:
+            report["problems"].append(f"cannot tell what PERCEPTUAL_LOSS auto will use: "
+                                      f"{type(exc).__name__}: {exc}")
     if report["segmentation_models_pytorch_version"]:
         from ..pretrained import find_smp_encoder_weights
         path, searched = find_smp_encoder_weights(args.encoder)
