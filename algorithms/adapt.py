@@ -11,7 +11,7 @@ import os
 import tempfile
 
 from qgis.core import (QgsProcessing, QgsProcessingContext, QgsProcessingException,
-                       QgsProcessingMultiStepFeedback, QgsProcessingOutputNumber,
+                       QgsProcessingMultiStepFeedback, QgsProcessingOutputNumber, QgsProcessingOutputString,
                        QgsProcessingParameterEnum, QgsProcessingParameterExtent,
                        QgsProcessingParameterFileDestination,
                        QgsProcessingParameterFolderDestination, QgsProcessingParameterRasterDestination,
@@ -21,6 +21,8 @@ from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm
 from .presets import PRESET_NAMES, PRESETS
 from .styling import style_on_load
+from .train_translator import (PERCEPTUAL_LOSSES, one_shot_size_parameter, perceptual_loss_parameter,
+                               style_mixing_index, style_mixing_parameter)
 
 
 class Adapt(LrmAlgorithm):
@@ -42,7 +44,16 @@ class Adapt(LrmAlgorithm):
         "LABEL_FORMAT (enum, in this order): 0 class indices, 1 colour-coded. CLASSES: empty for "
         "the six ISPRS classes, or 'index name r,g,b; ...', or a .csv/.qml file. TARGET_EXTENT "
         "chooses where the one-shot sample is taken (otherwise automatically). Translated source "
-        "images are kept in OUTPUT_TRANSLATED_FOLDER when given. DEVICE: auto, cpu, cuda, cuda:N.")
+        "images are kept in OUTPUT_TRANSLATED_FOLDER when given. DEVICE: auto, cpu, cuda, cuda:N.\n\n"
+        "PERCEPTUAL_LOSS (enum, in this order): 0 auto (default; the paper's VGG19 losses when "
+        "ImageNet VGG19 weights are found in VGG_WEIGHTS or torchvision's cache or can be "
+        "downloaded, otherwise, e.g. offline, the weight-free losses), 1 vgg19_imagenet (an error "
+        "naming VGG_WEIGHTS without the weights), 2 weight_free, 3 vgg19_random (comparison "
+        "only). STYLE_MIXING (advanced; not set = by loss family: global for weight_free, spatial "
+        "for VGG19): 0 spatial (as published), 1 global. ONE_SHOT_SIZE: side of the one-shot "
+        "sample in pixels (default 512; 0 = the patch size; the largest square that fits when "
+        "TARGET is smaller). These go to 'Train translator'; PERCEPTUAL_LOSS_USED and the log "
+        "say which losses ran.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(P.raster_list("SOURCE", "Source images"))
@@ -64,6 +75,9 @@ class Adapt(LrmAlgorithm):
         self.addParameter(P.weights_file("ENCODER_WEIGHTS", "Pretrained encoder weights"))
         self.addParameter(P.device())
         self.addParameter(P.seed())
+        self.addParameter(perceptual_loss_parameter())
+        self.addParameter(style_mixing_parameter())
+        self.addParameter(one_shot_size_parameter())
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_TRANSLATOR", "Translator model", "Model files (*.safetensors)"))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -78,6 +92,7 @@ class Adapt(LrmAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("MIOU", "mIoU (%)"))
         self.addOutput(QgsProcessingOutputNumber("MEAN_F1", "Mean F1 (%)"))
         self.addOutput(QgsProcessingOutputNumber("OVERALL_ACCURACY", "Overall accuracy (%)"))
+        self.addOutput(QgsProcessingOutputString("PERCEPTUAL_LOSS_USED", "Perceptual losses used by the translator"))
 
     # -- helpers ----------------------------------------------------------------------
     def settings(self, parameters, context):
@@ -139,13 +154,21 @@ class Adapt(LrmAlgorithm):
                   "PATCH_SIZE": s["patch_size"], "BATCH_SIZE": s["batch_size"],
                   "EPOCHS": s["translator_epochs"], "MAX_ITERATIONS": s["translator_iterations"],
                   "PATIENCE": s["patience"], "VGG_WEIGHTS": self.parameterAsFile(parameters, "VGG_WEIGHTS", context),
+                  "PERCEPTUAL_LOSS": self.parameterAsEnum(parameters, "PERCEPTUAL_LOSS", context),
+                  "ONE_SHOT_SIZE": self.parameterAsInt(parameters, "ONE_SHOT_SIZE", context),
                   "OUTPUT": translator, **common}
+        mixing = style_mixing_index(self, parameters, context)
+        if mixing is not None:
+            params["STYLE_MIXING"] = mixing
         if parameters.get("TARGET_EXTENT") not in (None, ""):
             params["TARGET_EXTENT"] = parameters["TARGET_EXTENT"]
         result = self.run_child("lrm:train_translator", params, context, steps)
+        perceptual_loss_used = result.get("PERCEPTUAL_LOSS_USED") or ""
         feedback.pushInfo(f"Translator: {result.get('PARAMETERS')} parameters, "
                           f"{result.get('SECONDS_PER_ITERATION')} s/iteration, one-shot window "
-                          f"{result.get('TARGET_WINDOW')}")
+                          f"{result.get('TARGET_WINDOW')}, PERCEPTUAL_LOSS_USED "
+                          f"{perceptual_loss_used or 'none'} (asked for "
+                          f"{PERCEPTUAL_LOSSES[params['PERCEPTUAL_LOSS']]})")
 
         steps.setCurrentStep(1)
         feedback.pushInfo("Stage 2/4: translating the source images")
@@ -184,7 +207,8 @@ class Adapt(LrmAlgorithm):
         results = {"OUTPUT_TRANSLATOR": translator, "OUTPUT_SEGMENTER": segmenter,
                    "OUTPUT_CLASSIFIED": classified,
                    "OUTPUT_TRANSLATED_FOLDER": folder if keep_translated else None,
-                   "MIOU": None, "MEAN_F1": None, "OVERALL_ACCURACY": None, "OUTPUT_HTML": None}
+                   "MIOU": None, "MEAN_F1": None, "OVERALL_ACCURACY": None, "OUTPUT_HTML": None,
+                   "PERCEPTUAL_LOSS_USED": perceptual_loss_used}
         if reference:
             steps.setCurrentStep(4)
             feedback.pushInfo("Evaluating against TARGET_REFERENCE")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import struct
 import subprocess
 
 import pytest
@@ -34,6 +35,13 @@ def tiny_sample(tmp_path_factory):
             "target": files("target/images"), "reference": files("target/labels")}
 
 
+def model_metadata(path):
+    """The LRM metadata of a .safetensors model file (read from its header, no torch)."""
+    with open(path, "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+    return json.loads(header["__metadata__"]["lrm"])
+
+
 def same_grid(a, b):
     da, db = gdal.Open(a), gdal.Open(b)
     return ((da.RasterXSize, da.RasterYSize, da.GetGeoTransform(), da.GetProjection())
@@ -47,6 +55,8 @@ def test_adapt_end_to_end(tiny_sample, tmp_path):
     params += [f"TARGET={tiny_sample['target'][0]}", f"TARGET_REFERENCE={tiny_sample['reference'][0]}",
                "PRESET=1", "PATCH_SIZE=32", "BATCH_SIZE=2", "TRANSLATOR_ITERATIONS=2",
                "SEGMENTER_ITERATIONS=2", "DEVICE=cpu",
+               # reach the translator: spatial is not weight_free's default, 0 not ONE_SHOT_SIZE's
+               "PERCEPTUAL_LOSS=2", "STYLE_MIXING=0", "ONE_SHOT_SIZE=0",
                f"OUTPUT_TRANSLATOR={out}/translator.safetensors", f"OUTPUT_SEGMENTER={out}/segmenter.safetensors",
                f"OUTPUT_CLASSIFIED={out}/classified.tif", f"OUTPUT_TRANSLATED_FOLDER={out}/translated",
                f"OUTPUT_HTML={out}/report.html"]
@@ -62,6 +72,9 @@ def test_adapt_end_to_end(tiny_sample, tmp_path):
             assert same_grid(os.path.join(results["OUTPUT_TRANSLATED_FOLDER"], name), src)
     for key in ("MIOU", "MEAN_F1", "OVERALL_ACCURACY"):
         assert 0 <= results[key] <= 100
+    assert results["PERCEPTUAL_LOSS_USED"] == "weight_free"
+    meta = model_metadata(results["OUTPUT_TRANSLATOR"])
+    assert (meta["perceptual_loss"], meta["style_mixing"], meta["one_shot_size"]) == ("weight_free", "spatial", 32)
 
 
 @pytest.mark.slow
