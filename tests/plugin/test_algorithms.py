@@ -231,6 +231,7 @@ def test_target_extent_in_another_crs_is_transformed(run, sample, tmp_path):
     extent = f"{q.xMinimum()!r},{q.xMaximum()!r},{q.yMinimum()!r},{q.yMaximum()!r} [EPSG:4326]"
     result = run("lrm:train_translator", {"SOURCE": sample["SOURCE_IMAGES"], "TARGET": target,
                                           "TARGET_EXTENT": extent, "METHOD": 1,  # histogram matching: fast
+                                          "ONE_SHOT_SIZE": 0,  # a PATCH_SIZE window, not the whole extent
                                           "OUTPUT": str(tmp_path / "hm.safetensors"), **TINY})
     x, y, w, h = (int(v) for v in result["TARGET_WINDOW"].split(","))
     half = layer.width() // 2
