@@ -7,6 +7,7 @@ NEEDS_TORCH = True
 def add_arguments(parser):
     from ..translation.config import TranslatorConfig
     from ..translation.registry import method_names
+    from ..translator.perceptual import PERCEPTUAL_LOSSES
 
     d = TranslatorConfig()
     a = parser.add_argument
@@ -32,6 +33,15 @@ def add_arguments(parser):
     a("--seed", type=int, default=d.seed)
     a("--method", default=d.method, choices=method_names(), help="translation method")
     a("--fda-beta", type=float, default=d.fda_beta, help="FDA low-frequency band size")
+    a("--perceptual-loss", default=d.perceptual_loss, choices=PERCEPTUAL_LOSSES,
+      help="LRM loss family: auto (VGG19 losses when ImageNet weights load, else weight_free), "
+           "vgg19_imagenet, weight_free, vgg19_random")
+    a("--style-mixing", default=None, choices=("spatial", "global"),
+      help="LRM style half: spatial (published) or global (averaged over space); "
+           "default: global for weight_free, spatial for the VGG19 losses")
+    a("--one-shot-size", type=int, default=d.one_shot_size,
+      help="side of the one-shot target sample in pixels (largest square that fits when "
+           "smaller; 0 = patch size)")
     a("--output", required=True, metavar="PATH", help="model file to write (.safetensors)")
 
 

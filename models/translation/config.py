@@ -38,6 +38,9 @@ class TranslatorConfig:
     fda_beta: float = 0.01
     validation_fraction: float = 0.15                  # share of source patches held out
     max_validation_patches: int = 32                   # validation patches kept in memory
+    perceptual_loss: str = "auto"                      # LRM loss family (translator/perceptual.py)
+    style_mixing: Optional[str] = None                 # spatial | global; None = by loss family
+    one_shot_size: int = 512                           # side of the one-shot sample; 0 = patch size
 
     def validate(self):
         """Check values that make no sense whatever the data (raise LrmError)."""
@@ -61,9 +64,18 @@ class TranslatorConfig:
         for name in ("weight_decay", "lambda_rec", "lambda_adv", "lambda_content", "lambda_style"):
             if getattr(self, name) < 0:
                 raise LrmError(f"{name.upper()} must not be negative, not {getattr(self, name)}.")
+        if self.one_shot_size < 0:
+            raise LrmError(f"ONE_SHOT_SIZE must be 0 (= PATCH_SIZE) or a size in pixels, not "
+                           f"{self.one_shot_size}.")
         if not 0 <= self.fda_beta <= 0.5:
             raise LrmError(f"FDA_BETA must be between 0 and 0.5, not {self.fda_beta}.")
         return self
+
+    def wanted_one_shot_size(self):
+        """The one-shot sample's side before it is fitted to TARGET: ONE_SHOT_SIZE (even),
+        never less than PATCH_SIZE (0 = PATCH_SIZE)."""
+        size = self.one_shot_size - self.one_shot_size % 2
+        return max(size, self.patch_size)
 
     def to_dict(self):
         return asdict(self)

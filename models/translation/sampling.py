@@ -1,8 +1,8 @@
 """Training data shared by every translation method.
 
 * ``check_inputs``: SOURCE/TARGET band checks and sizes, with actionable errors.
-* ``target_window``: the one-shot sample, a PATCH_SIZE square of TARGET, either inside
-  TARGET_EXTENT or chosen automatically (rule below).
+* ``target_window``: the one-shot sample, a ONE_SHOT_SIZE square of TARGET (at least
+  PATCH_SIZE), either inside TARGET_EXTENT or chosen automatically (rule below).
 * ``SourcePatches``: random source patches from all SOURCE rasters, split into
   training and validation patches.
 
@@ -10,7 +10,7 @@ Rule for the automatic one-shot window (users should not need to know which patc
 good): read the whole TARGET at reduced resolution (at most ``OVERVIEW_SIDE`` pixels on
 the long side, nearest neighbour, so the pixel distribution is kept), compute each
 selected band's 1st..99th percentiles over all valid pixels, then score every
-candidate PATCH_SIZE window (stride PATCH_SIZE/2, or 1/64 of the layer's long side when
+candidate window of the sample's size (stride half of it, or 1/64 of the layer's long side when
 that is more; inside TARGET_EXTENT when given) by
 the mean absolute difference between its percentiles and the layer's, in units of the
 layer's standard deviation per band. Windows with nodata are skipped; the lowest score
@@ -194,13 +194,24 @@ def read_patch(ds, info, bands, x, y, size):
 
 
 def one_shot_sample(config, target_info, bands, reporter=None):
-    """Read the one-shot target patch: returns (raw (C,P,P) float32, [x, y, w, h])."""
+    """Read the one-shot target sample: returns (raw (C,S,S) float32, [x, y, w, h]).
+
+    S is ONE_SHOT_SIZE (``config.wanted_one_shot_size()``), or the largest even square
+    that fits in TARGET (inside TARGET_EXTENT when given) when that is smaller; never
+    less than PATCH_SIZE. Every method takes its sample from here, so comparisons between
+    methods use the same pixels.
+    """
     ds = open_raster(config.target)
     region = None
     if config.target_extent and str(config.target_extent).strip():
         region = extent_to_window(target_info, config.target_extent, config.patch_size)
-    x, y, w, h = target_window(ds, target_info, bands, config.patch_size, region, reporter)
-    patch, missing = read_patch(ds, target_info, bands, x, y, config.patch_size)
+    _, _, rw, rh = region or (0, 0, target_info.width, target_info.height)
+    size = max(config.patch_size, min(config.wanted_one_shot_size(), largest_patch(rw, rh)))
+    if size < config.wanted_one_shot_size() and reporter:
+        reporter.info(f"One-shot sample: {size}x{size} pixels, the largest square that fits "
+                      f"(ONE_SHOT_SIZE asked for {config.wanted_one_shot_size()}).")
+    x, y, w, h = target_window(ds, target_info, bands, size, region, reporter)
+    patch, missing = read_patch(ds, target_info, bands, x, y, size)
     if missing >= 1.0:
         raise LrmError(f"The one-shot sample at ({x}, {y}) of {target_info.path} is all nodata.")
     return patch, [int(x), int(y), int(w), int(h)]

@@ -24,10 +24,10 @@ from ..translation.scaling import InputScaling
 from .network import Discriminator, Generator, count_parameters
 from .save import save_translator
 from .trainer import Trainer
-from .vgg import load_vgg19
+from .perceptual import resolve_perceptual_loss, style_mixing_for
 
 
-def _describe(losses, keys=("total", "rec", "adv", "content", "style", "dis")):
+def _describe(losses, keys=("total", "rec", "adv", "content", "style", "structure", "dis")):
     return ", ".join(f"{k} {losses[k]:.4g}" for k in keys if k in losses)
 
 
@@ -36,7 +36,7 @@ def _prepare(config, reporter):
     bands, source_infos, target_info = check_inputs(config.sources, config.target,
                                                     config.bands, config.patch_size)
     target_raw, window = one_shot_sample(config, target_info, bands, reporter)
-    reporter.info(f"One-shot target: {config.patch_size}x{config.patch_size} window at x={window[0]}, "
+    reporter.info(f"One-shot target: {window[2]}x{window[3]} window at x={window[0]}, "
                   f"y={window[1]} of {target_info.describe()}; bands {bands}.")
     rng = np.random.default_rng(config.seed)
     patches = SourcePatches(source_infos, bands, config.patch_size, rng,
@@ -66,8 +66,11 @@ def _train(config, reporter):
         config, reporter.scaled(0, 2))
     seed_everything(config.seed)
     channels = len(bands)
-    vgg, vgg_source = load_vgg19(config.vgg_weights, reporter)
-    reporter.info(f"VGG19 weights: {vgg_source}.")
+    vgg, family, vgg_source = resolve_perceptual_loss(config.perceptual_loss, config.vgg_weights,
+                                                      reporter)
+    mixing = style_mixing_for(family, config.style_mixing)
+    reporter.info(f"Losses: {family} (PERCEPTUAL_LOSS {config.perceptual_loss}); VGG19 weights: "
+                  f"{vgg_source}; style mixing: {mixing}.")
     generator = Generator(channels)
     generator.set_standardization(*standard)
     generator.to(device)
@@ -85,13 +88,15 @@ def _train(config, reporter):
         "config": config, "bands": bands, "window": window, "scaling": scaling,
         "target_raw": target_raw, "target_info": target_info, "source_infos": source_infos,
         "vgg_source": vgg_source, "parameters": parameters, "history": [],
+        "perceptual_loss": family, "style_mixing": mixing,
     }
     state = {"best": math.inf, "best_epoch": 0, "stale": 0, "iterations": 0, "times": [],
              "best_tensors": None, "stopped": "epochs"}
 
     with out_of_memory_hint(device, config.batch_size, config.patch_size):
         target = to_device(target_raw[None])
-        trainer = Trainer(generator, discriminator, vgg.to(device), target, config, device, total)
+        trainer = Trainer(generator, discriminator, vgg.to(device) if vgg is not None else None,
+                          target, config, device, total, mixing=mixing)
         epoch = 0
         while epoch < config.epochs and state["iterations"] < total:
             epoch += 1
@@ -144,6 +149,9 @@ def _train(config, reporter):
         "iterations": state["iterations"],
         "stopped_by": state["stopped"],
         "vgg_weights": vgg_source,
+        "perceptual_loss_used": family,
+        "style_mixing": mixing,
+        "one_shot_size": window[2],
         "input_scaling": scaling.mode,
         "seconds": round(time.monotonic() - started, 3),
     }
@@ -173,8 +181,9 @@ def _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter):
                   + (" (best so far, saved)" if improved else ""))
     reporter.metric("train_loss", train_losses["total"], epoch=epoch)
     reporter.metric("val_loss", val_loss, epoch=epoch)
-    for key in ("rec", "content", "style"):
-        reporter.metric(f"val_{key}", val[key], epoch=epoch)
+    for key in ("rec", "content", "style", "structure"):
+        if key in val:
+            reporter.metric(f"val_{key}", val[key], epoch=epoch)
 
 
 def _metadata(context, state):
@@ -190,6 +199,9 @@ def _metadata(context, state):
         "sources": [{"path": i.path, "dtype": str(i.dtype), "band_count": i.band_count}
                     for i in context["source_infos"]],
         "training": {**config.to_dict(), "vgg_weights_used": context["vgg_source"]},
+        "perceptual_loss": context["perceptual_loss"],
+        "style_mixing": context["style_mixing"],
+        "one_shot_size": context["window"][2],
         "parameters": context["parameters"],
         "best_epoch": state["best_epoch"],
         "best_validation_loss": state["best"],

@@ -123,8 +123,19 @@ def _random_init(features):
             nn.init.zeros_(module.bias)
 
 
-def load_vgg19(weights_path=None, reporter=None):
-    """Return (VGGFeatures on CPU, description of where its weights came from)."""
+def random_vgg19():
+    """A randomly initialised VGG19 (the ``vgg19_random`` loss family)."""
+    features = _features()
+    _random_init(features)
+    return VGGFeatures(features)
+
+
+def find_imagenet_vgg19(weights_path=None, reporter=None, download=True):
+    """(VGGFeatures, where the weights came from) or (None, why none was found).
+
+    The VGG_WEIGHTS file when given (an unreadable or foreign file is an error), else
+    torchvision's cache, else a download when the host answers quickly and ``download``.
+    """
     features = _features()
     if weights_path:
         if not os.path.isfile(weights_path):
@@ -140,23 +151,34 @@ def load_vgg19(weights_path=None, reporter=None):
         except LrmError as exc:
             if reporter:
                 reporter.warning(f"Ignoring the cached VGG19 weights: {exc}")
-    online = host_reachable(VGG19_URL_HOST)
+    online = download and host_reachable(VGG19_URL_HOST)
     if online:
         try:
             state = torch.hub.load_state_dict_from_url(VGG19_URL, progress=False,
                                                        map_location="cpu")
             _load_into(features, state, VGG19_URL)
             return VGGFeatures(features), f"downloaded {VGG19_URL}"
-        except Exception as exc:  # network trouble or a bad download: fall back below
+        except Exception as exc:  # network trouble or a bad download: the caller decides
             if reporter:
                 reporter.warning(f"Downloading VGG19 weights failed ({exc}).")
-    _random_init(features)
+    why = ("no ImageNet VGG19 weights found (looked in: " + "; ".join(searched)
+           + ("" if online else "; offline or download not tried") + ")")
+    return None, why
+
+
+def load_vgg19(weights_path=None, reporter=None):
+    """Return (VGGFeatures on CPU, description of where its weights came from): ImageNet
+    weights when found, else a random VGG19 with a warning (the ``vgg19_random`` fallback)."""
+    features, source = find_imagenet_vgg19(weights_path, reporter)
+    if features is not None:
+        return features, source
     if reporter:
         reporter.warning(
-            "No ImageNet VGG19 weights found (looked in: " + "; ".join(searched)
-            + ("" if online else "; offline, so no download")
-            + "). The content and style losses use a RANDOMLY INITIALISED VGG19, so "
-            "translations will be worse. To fix it, download " + VGG19_URL + " (548 MB) "
-            "on a machine with internet and give the file as VGG_WEIGHTS, or copy it to "
-            + torch_hub_checkpoint_dir() + ".")
-    return VGGFeatures(features), "random initialisation (no pretrained weights found)"
+            f"{source[0].upper()}{source[1:]}. The content and style losses use a RANDOMLY "
+            "INITIALISED VGG19, so translations will be worse. To fix it, download "
+            + VGG19_URL + " (548 MB) on a machine with internet and give the file as "
+            "VGG_WEIGHTS, or copy it to " + torch_hub_checkpoint_dir() + ".")
+    return random_vgg19(), RANDOM_SOURCE
+
+
+RANDOM_SOURCE = "random initialisation (no pretrained weights)"
