@@ -75,6 +75,9 @@ def parse_args(argv=None):
     p.add_argument("--encoder-weights", default=None, help="ImageNet weights of the U-Net encoder")
     p.add_argument("--translator-option", action="append", default=[], metavar="NAME=VALUE",
                    help="extra train-translator flag for every method, e.g. lambda_style=50 (repeat)")
+    p.add_argument("--one-shot-size", type=int, default=512,
+                   help="side of the one-shot samples (largest square that fits in the target "
+                        "train tiles when smaller; 0 = patch size)")
     p.add_argument("--keep-translated", action="store_true", help="keep the translated source tiles")
     p.add_argument("--fresh", action="store_true", help="do not reuse finished runs")
     for name, kind in (("patch-size", int), ("batch-size", int), ("encoder", str),
@@ -112,7 +115,12 @@ class Protocol:
             if not sep or not name.strip():
                 raise pdata.DataError(f"--translator-option {option!r} must be NAME=VALUE.")
             self.translator_extra[name.strip().replace("-", "_")] = value.strip()
-        self.windows = pdata.one_shot_windows(self.paths("target", "train"), self.s.patch_size,
+        # one-shot samples of ONE_SHOT_SIZE (the paper's 512 px), or the largest square that
+        # fits in the target train tiles; never smaller than the patch size
+        size = pdata.one_shot_size(self.paths("target", "train"), args.one_shot_size,
+                                   self.s.patch_size)
+        self.translator_extra["one_shot_size"] = size
+        self.windows = pdata.one_shot_windows(self.paths("target", "train"), size,
                                            max(1, args.patches), args.seed)
 
     def paths(self, domain, *parts, labels=False):

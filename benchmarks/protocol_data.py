@@ -130,6 +130,16 @@ def window_extent(geotransform, x, y, w, h):
     return f"{min(xs)!r},{min(ys)!r},{max(xs)!r},{max(ys)!r}"
 
 
+def one_shot_size(paths, wanted, patch_size):
+    """The one-shot sample side: ``wanted`` (0 = patch size), at most the smallest tile side
+    (even), at least the patch size."""
+    from osgeo import gdal
+
+    smallest = min(min(gdal.Open(p).RasterXSize, gdal.Open(p).RasterYSize) for p in paths)
+    size = min(wanted or patch_size, smallest)
+    return max(patch_size, size - size % 2)
+
+
 def one_shot_windows(paths, patch_size, count, seed=0):
     """``count`` windows [{"tile", "window", "extent"}] drawn from the tiles, deterministically."""
     from osgeo import gdal
