@@ -118,7 +118,7 @@ class Protocol:
         # one-shot samples of ONE_SHOT_SIZE (the paper's 512 px), or the largest square that
         # fits in the target train tiles; never smaller than the patch size
         size = pdata.one_shot_size(self.paths("target", "train"), args.one_shot_size,
-                                   self.s.patch_size)
+                                   self.s.patch_size, max(1, args.patches))
         self.translator_extra["one_shot_size"] = size
         self.windows = pdata.one_shot_windows(self.paths("target", "train"), size,
                                            max(1, args.patches), args.seed)

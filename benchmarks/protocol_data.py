@@ -130,14 +130,18 @@ def window_extent(geotransform, x, y, w, h):
     return f"{min(xs)!r},{min(ys)!r},{max(xs)!r},{max(ys)!r}"
 
 
-def one_shot_size(paths, wanted, patch_size):
+def one_shot_size(paths, wanted, patch_size, count=1):
     """The one-shot sample side: ``wanted`` (0 = patch size), at most the smallest tile side
-    (even), at least the patch size."""
+    (even), at least the patch size, and small enough that the tiles hold ``count``
+    non-overlapping samples (halved until they do)."""
     from osgeo import gdal
 
-    smallest = min(min(gdal.Open(p).RasterXSize, gdal.Open(p).RasterYSize) for p in paths)
-    size = min(wanted or patch_size, smallest)
-    return max(patch_size, size - size % 2)
+    sides = [(gdal.Open(p).RasterXSize, gdal.Open(p).RasterYSize) for p in paths]
+    size = min(wanted or patch_size, min(min(s) for s in sides))
+    size = max(patch_size, size - size % 2)
+    while size > patch_size and sum((w // size) * (h // size) for w, h in sides) < count:
+        size = max(patch_size, size // 2 - (size // 2) % 2)
+    return size
 
 
 def one_shot_windows(paths, patch_size, count, seed=0):

@@ -27,7 +27,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lrm_apply")
     source, target, source_array, target_array = source_and_target(str(folder))
-    config = tiny_config(source, target, folder / "lrm.safetensors", max_iterations=16)
+    # the published loss family: these tests are about windowing, scaling and I/O, and the
+    # weight-free family has its own translation tests (test_translator_losses.py)
+    config = tiny_config(source, target, folder / "lrm.safetensors", max_iterations=16,
+                         perceptual_loss="vgg19_random")
     lrm.train(config, Reporter())
     return {"folder": folder, "source": source, "target": target, "model": config.output,
             "source_array": source_array, "target_array": target_array}

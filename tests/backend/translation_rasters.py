@@ -83,7 +83,8 @@ def source_and_target(folder, seed=1, size=96, target_size=64, bands=3):
 
 def tiny_config(source, target, output, **kw):
     values = dict(sources=[source], target=target, patch_size=32, batch_size=4, epochs=100,
-                  max_iterations=12, device="cpu", seed=0, output=str(output))
+                  max_iterations=12, device="cpu", seed=0, output=str(output),
+                  one_shot_size=0)  # a PATCH_SIZE sample unless a test asks for more
     values.update(kw)
     return TranslatorConfig(**values)
 
