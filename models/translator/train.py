@@ -132,6 +132,8 @@ def _train(config, reporter):
             raise LrmError("Training produced no usable model: the validation loss was never "
                            "finite (the losses diverged). Try a lower LEARNING_RATE or check the "
                            "SOURCE and TARGET values.")
+        diagnostics = _diagnostics(trainer, state, patches, config, to_device, reporter)
+        context["diagnostics"] = diagnostics
         save_translator(config.output, state["best_tensors"], _metadata(context, state))  # full history
 
     times = state["times"][1:] or state["times"]
@@ -153,8 +155,31 @@ def _train(config, reporter):
         "style_mixing": mixing,
         "one_shot_size": window[2],
         "input_scaling": scaling.mode,
+        "diagnostics": diagnostics,
         "seconds": round(time.monotonic() - started, 3),
     }
+
+
+def _diagnostics(trainer, state, patches, config, to_device, reporter):
+    """Label-free check of the best model (see Trainer.diagnostics), logged with a warning
+    when the translation did not move towards the one-shot sample or lost the layout."""
+    best = {k[len("generator."):]: v for k, v in state["best_tensors"].items()
+            if k.startswith("generator.")}
+    trainer.gen.load_state_dict(best)
+    figures = trainer.diagnostics(to_device(b) for b in patches.validation_batches(config.batch_size))
+    moved = 1 - figures["style_translated"] / max(figures["style_source"], 1e-12)
+    figures["style_moved"] = moved
+    reporter.info(f"Check on held-out source patches: the translation is {100 * moved:.0f}% closer "
+                  f"to the one-shot sample's colours and textures than the source (sliced "
+                  f"Wasserstein {figures['style_source']:.3f} -> {figures['style_translated']:.3f}); "
+                  f"structure loss {figures['structure']:.3f} (0 = layout kept, 1 = unrelated).")
+    if moved < 0.1 or figures["structure"] > 0.5:
+        reporter.warning("The translation " + ("hardly moved towards the target's look"
+                         if moved < 0.1 else "lost much of the source's layout")
+                         + ": adapting may not help. Look at translated tiles beside the target, "
+                         "and try a one-shot sample (TARGET_EXTENT) that shows every land-cover "
+                         "type, or more iterations.")
+    return figures
 
 
 def _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter):
@@ -208,4 +233,5 @@ def _metadata(context, state):
         "iterations": state["iterations"],
         "stopped_by": state["stopped"],
         "loss_history": context["history"],
+        "diagnostics": context.get("diagnostics"),
     }

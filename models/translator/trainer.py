@@ -138,7 +138,7 @@ class Trainer:
         losses = {"rec": F.l1_loss(std(rec_s.float()), s) + F.l1_loss(std(rec_t.float()), t),
                   "style": wf.style_loss(fake, std(self.target), generator),
                   "structure": wf.structure_loss(fake, s)}
-        total = sum(wf.WEIGHTS[k] * losses[k] for k in ("rec", "style", "structure"))
+        total = sum(wf.WEIGHTS[k] * losses[k] for k in losses)
         if adversarial:
             crop = wf.crop_size(self.patch)
             losses["adv"] = lsgan(self.dis(wf.augment(fake, crop, self.views)), real=True)
@@ -210,6 +210,29 @@ class Trainer:
             n = source.shape[0]
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * n
+            count += n
+        self.gen.train()
+        return {k: v / max(count, 1) for k, v in sums.items()}
+
+    @torch.no_grad()
+    def diagnostics(self, batches):
+        """Label-free figures of the current model on held-out source patches, whatever the
+        loss family: the weight-free style distance (sliced Wasserstein, standardised
+        units) from the one-shot sample of the source and of its translation, and the
+        structure loss between them (0 = layout kept)."""
+        self.gen.eval()
+        target = self.target_view(training=False)
+        std = self.gen.standardize
+        sums, count = {"style_source": 0.0, "style_translated": 0.0, "structure": 0.0}, 0
+        for source in batches:
+            projections = torch.Generator(device=self.target.device).manual_seed(0)
+            _, translated, _ = self._forward(source, target)
+            s, fake, real = std(source), std(translated.float()), std(self.target)
+            n = source.shape[0]
+            sums["style_source"] += n * float(wf.style_loss(s, real, projections))
+            projections.manual_seed(0)
+            sums["style_translated"] += n * float(wf.style_loss(fake, real, projections))
+            sums["structure"] += n * float(wf.structure_loss(fake, s))
             count += n
         self.gen.train()
         return {k: v / max(count, 1) for k, v in sums.items()}

@@ -232,7 +232,13 @@ def test_weight_free_training_moves_colours_towards_the_target(tmp_path, no_vgg_
     model = tmp_path / "m.safetensors"
     config = tiny_config(source, target, model, max_iterations=40, patch_size=48,
                          perceptual_loss="weight_free", learning_rate=3e-3)
-    lrm.train(config, RecordingReporter())
+    reporter = RecordingReporter()
+    diagnostics = lrm.train(config, reporter)["diagnostics"]
+    # the label-free check agrees: closer to the target's look, layout kept
+    assert diagnostics["style_translated"] < diagnostics["style_source"]
+    assert diagnostics["style_moved"] > 0.3 and diagnostics["structure"] < 0.5
+    assert any("closer to the one-shot sample" in e[1] for e in reporter.of("info"))
+    assert read_metadata(str(model), "translator")["diagnostics"] == diagnostics
     translate_raster(source, str(model), str(tmp_path / "out.tif"), overlap=8, device="cpu")
     out = read(tmp_path / "out.tif").astype(float)
     before = np.abs(src.reshape(3, -1).mean(1) - tgt.reshape(3, -1).mean(1)).mean()
