@@ -164,6 +164,9 @@ class Demo:
         meta = read_metadata(translator, "translator")
         figures = {"translator_parameters": meta.get("parameters"),
                    "vgg_weights": meta.get("training", {}).get("vgg_weights_used"),
+                   "perceptual_loss": meta.get("perceptual_loss", "vgg19"),
+                   "style_mixing": meta.get("style_mixing", "spatial"),
+                   "diagnostics": meta.get("diagnostics"),
                    "target_window": meta.get("target", {}).get("window"), "seconds_per_iteration": None}
         for line in answer.get("log", {}).get("info", []):
             m = re.search(r"Translator: (\d+) parameters, ([0-9.eE+-]+) s/iteration", line)

@@ -14,13 +14,14 @@ from demo import CHEAP_METHODS, NAMES
 
 ORDER = ["lower", "lrm", *CHEAP_METHODS, "upper"]
 SHORT = {"lrm": "LRM", "histogram_matching": "histogram matching", "fda": "FDA"}
-RANDOM_VGG = ("The LRM translator ran with a RANDOMLY INITIALISED VGG19 (no ImageNet weights were "
-              "found, and none can be downloaded offline). Its content and style losses are then "
+RANDOM_VGG = ("The LRM translator ran with a RANDOMLY INITIALISED VGG19 (PERCEPTUAL_LOSS "
+              "vgg19_random). Its content and style losses are then "
               "far smaller than the published loss weights (30, 1000, 1, 5) assume, the adversarial "
               "term, whose only 'real' sample is the one-shot patch, dominates, and the translation "
               "drifts towards copies of the one-shot patch (see the translated tile in report.html). "
-              "Give VGG_WEIGHTS (torchvision's vgg19-dcbb9e9d.pth) for the published behaviour; "
-              "benchmarks/RESULTS_protocol.md has the measurements.")
+              "Use PERCEPTUAL_LOSS auto or weight_free offline, or give VGG_WEIGHTS (torchvision's "
+              "vgg19-dcbb9e9d.pth) for the published behaviour; benchmarks/RESULTS_protocol.md "
+              "has the measurements.")
 LEFT_TO_PROTOCOL = ("CycleGAN and ColorMapGAN are not run in the demo: CycleGAN costs about a "
                     "minute of CPU per iteration and both need their own segmenter training; "
                     "compare them with benchmarks/protocol.py (docs/protocol.md), on a GPU.")
@@ -45,9 +46,28 @@ def verdict(runs):
         return "Adaptation vs. lower baseline: not available (a row failed)."
     gain = runs["lrm"]["scores"]["miou"] - runs["lower"]["scores"]["miou"]
     if gain > 0:
-        return f"Adaptation beats the lower baseline by {gain:.2f} mIoU points."
-    return (f"WARNING: adaptation does NOT beat the lower baseline ({gain:+.2f} mIoU points); "
-            f"see the translator's losses in logs/ and benchmarks/RESULTS_protocol.md.")
+        text = f"Adaptation beats the lower baseline by {gain:.2f} mIoU points"
+    else:
+        text = (f"WARNING: adaptation does NOT beat the lower baseline ({gain:+.2f} mIoU points); "
+                f"see the translator's losses in logs/ and benchmarks/RESULTS_protocol.md")
+    others = [f"{SHORT[k]} {runs['lrm']['scores']['miou'] - runs[k]['scores']['miou']:+.2f}"
+              for k in CHEAP_METHODS if k in runs]
+    return text + (f" (LRM minus {', '.join(others)} mIoU points)." if others else ".")
+
+
+def translator_note(lrm):
+    """Which loss family and style mixing the LRM translator ran with, and its label-free check."""
+    text = (f"The LRM translator trained with the {lrm.get('perceptual_loss')} losses "
+            f"(PERCEPTUAL_LOSS auto: the published VGG19 losses need ImageNet weights, "
+            f"{'found' if lrm.get('perceptual_loss') == 'vgg19_imagenet' else 'not found here'}) "
+            f"and {lrm.get('style_mixing')} style mixing.")
+    check = lrm.get("diagnostics") or {}
+    if "style_moved" in check:
+        text += (f" Label-free check on held-out source patches: translations "
+                 f"{100 * check['style_moved']:.0f}% closer to the one-shot sample's colours and "
+                 f"textures than the sources, structure loss {check['structure']:.3f} "
+                 f"(0 = layout kept).")
+    return text
 
 
 def previews(demo, runs):
@@ -135,8 +155,10 @@ def write_outputs(demo, outcomes):
     class_names = list(ex.load_class_table(None).names)
     rows, runs, problems = collect(outcomes, class_names)
     notes = [verdict(runs), *problems, LEFT_TO_PROTOCOL]
-    if "random" in str((runs.get("lrm") or {}).get("vgg_weights", "")):
-        notes.insert(1, RANDOM_VGG)
+    if "lrm" in runs:
+        notes.insert(1, translator_note(runs["lrm"]))
+    if (runs.get("lrm") or {}).get("perceptual_loss") == "vgg19_random":
+        notes.insert(2, RANDOM_VGG)
     print("\nResults on the held-out target tiles (percent):\n")
     print(tb.markdown_table(rows, class_names, per_class=False, runs=False))
     for note in notes:
