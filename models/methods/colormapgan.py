@@ -94,8 +94,13 @@ class ColourTable(torch.nn.Module):
         return index.cpu(), rows[:, :CHANNELS].contiguous(), rows[:, CHANNELS:].contiguous()
 
 
-def _augment(patch, rng):
-    """Random flip / 90-degree rotation of a (C, P, P) patch (colours unchanged)."""
+def _augment(patch, rng, size):
+    """A random size x size crop of the (C, S, S) one-shot sample (S >= size), randomly
+    flipped and turned by 90 degrees (colours unchanged)."""
+    if patch.shape[-1] > size or patch.shape[-2] > size:
+        y = int(rng.integers(patch.shape[-2] - size + 1))
+        x = int(rng.integers(patch.shape[-1] - size + 1))
+        patch = patch[:, y:y + size, x:x + size]
     patch = np.rot90(patch, int(rng.integers(4)), axes=(1, 2))
     if rng.random() < 0.5:
         patch = patch[:, :, ::-1]
@@ -141,7 +146,7 @@ def train(config, reporter):
             timer.start_epoch()
             for raw in sources.epoch(config.batch_size):
                 s = torch.from_numpy(np.rint(raw)).to(device)
-                real = np.stack([_augment(target, rng) for _ in range(len(raw))])
+                real = np.stack([_augment(target, rng, config.patch_size) for _ in range(len(raw))])
                 real = torch.from_numpy(real).to(device) / 127.5 - 1.0
                 fake = generator(s)
                 pred = discriminator(fake)
