@@ -38,7 +38,7 @@ class Adapt(LrmAlgorithm):
         "(OUTPUT_HTML).\n\n"
         "PRESET (enum, in this order): 0 paper (the paper's settings: 512 px patches, batch 8, "
         "up to 100 epochs with early stopping, ResNet-101; hours on a GPU), 1 quick (128 px, "
-        "batch 4, ResNet-18, 150 translator and 300 segmenter iterations; minutes on a CPU). "
+        "batch 4, ResNet-18, 300 translator and 300 segmenter iterations; minutes on a CPU). "
         "PATCH_SIZE, BATCH_SIZE, TRANSLATOR_ITERATIONS, SEGMENTER_ITERATIONS left at 0 and "
         "ENCODER left empty take the preset's value.\n\n"
         "LABEL_FORMAT (enum, in this order): 0 class indices, 1 colour-coded. CLASSES: empty for "

@@ -15,7 +15,7 @@ PRESETS = {
     },
     "quick": {
         "patch_size": 128, "batch_size": 4, "encoder": "resnet18",
-        "translator_epochs": 1000, "translator_iterations": 150,
+        "translator_epochs": 1000, "translator_iterations": 300,
         "segmenter_epochs": 1000, "segmenter_iterations": 300, "patience": 0,
         "overlap": 32,
     },
