@@ -16,7 +16,8 @@ from models.translator import perceptual
 from models.translator import weight_free as wf
 from models.translator.network import Generator
 from translation_rasters import (RecordingReporter, one_torch_thread, read,  # noqa: F401
-                                 source_and_target, texture, tiny_config, write_raster)
+                                 source_and_target, texture, tiny_config, write_raster,
+                                 write_vgg19_weights)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -38,17 +39,7 @@ def no_vgg_anywhere(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def vgg_weights(tmp_path_factory):
     """A test-made VGG19 weights file with torchvision's key names (conv layers only)."""
-    import torchvision
-
-    from models.translator import vgg as vgg_module
-
-    torch.manual_seed(3)
-    features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])
-    state = {f"features.{k}": v for k, v in features.state_dict().items()
-             if int(k.split(".")[0]) <= vgg_module.LAYERS["relu4_3"]}
-    path = tmp_path_factory.mktemp("vgg") / vgg_module.VGG19_FILENAME
-    torch.save(state, path)
-    return str(path)
+    return write_vgg19_weights(tmp_path_factory.mktemp("vgg"))[0]
 
 
 # -- the enum options, trained for real -------------------------------------------------

@@ -1,5 +1,6 @@
 """LRM translator networks, VGG19 loading and losses (no training loop)."""
 
+import pathlib
 import socket
 
 import numpy as np
@@ -13,7 +14,7 @@ from models.translator.losses import gram
 from models.translator.method import mirror_index, tile_style
 from models.translator.network import (BatchInstanceNorm2d, Discriminator, Generator,
                                        count_parameters)
-from translation_rasters import RecordingReporter, one_torch_thread  # noqa: F401
+from translation_rasters import RecordingReporter, one_torch_thread, write_vgg19_weights  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -119,17 +120,8 @@ def test_vgg_is_frozen_but_passes_gradients_to_the_image():
 
 @pytest.fixture(scope="module")
 def vgg_file(tmp_path_factory):
-    """A VGG19 weights file with torchvision's key names (random values, conv layers up
-    to conv4_3: the part the losses use; the real file also has the classifier)."""
-    import torchvision
-
-    torch.manual_seed(3)
-    features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])
-    state = {f"features.{k}": v for k, v in features.state_dict().items()
-             if int(k.split(".")[0]) <= vgg_module.LAYERS["relu4_3"]}
-    path = tmp_path_factory.mktemp("vgg") / vgg_module.VGG19_FILENAME
-    torch.save(state, path)
-    return path, state
+    path, state = write_vgg19_weights(tmp_path_factory.mktemp("vgg"))
+    return pathlib.Path(path), state
 
 
 def test_vgg_weights_load_from_the_vgg_weights_file(vgg_file):

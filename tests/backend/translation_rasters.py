@@ -89,6 +89,24 @@ def tiny_config(source, target, output, **kw):
     return TranslatorConfig(**values)
 
 
+def write_vgg19_weights(folder):
+    """A VGG19 weights file with torchvision's key names (random values, conv layers up
+    to conv4_3: the part the losses use; the real file also has the classifier).
+    Returns (path, state dict)."""
+    import torch
+    import torchvision
+
+    from models.translator import vgg as vgg_module
+
+    torch.manual_seed(3)
+    features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])
+    state = {f"features.{k}": v for k, v in features.state_dict().items()
+             if int(k.split(".")[0]) <= vgg_module.LAYERS["relu4_3"]}
+    path = os.path.join(str(folder), vgg_module.VGG19_FILENAME)
+    torch.save(state, path)
+    return path, state
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """One intra-op thread: on a shared 2-core machine two OpenMP threads competing with
