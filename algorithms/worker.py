@@ -84,8 +84,10 @@ class BackendRun:
                 f"Cannot start the PyTorch worker with {self.interpreter.describe()}: {exc}") from None
         if self.feedback:
             self.feedback.pushDebugInfo("LRM worker: " + " ".join(cmd))
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self._readers:
+            reader.start()
 
     def _read_stdout(self):
         for raw in self.process.stdout:
@@ -122,6 +124,17 @@ class BackendRun:
                 pass
             self.process.wait(timeout=5)
 
+    def _close_pipes(self):
+        """Close the child's pipes once it has ended and the readers have drained them
+        (left open they raise ResourceWarning when garbage-collected)."""
+        if self.process.poll() is None:
+            return
+        for reader in self._readers:
+            reader.join(timeout=2.0)
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe and not any(reader.is_alive() for reader in self._readers):
+                pipe.close()
+
     def _remove_partials(self):
         for out in self.outputs:
             for path in (partial_path(out), partial_path(out) + ".aux.xml"):
@@ -157,6 +170,12 @@ class BackendRun:
     def run(self):
         self.result, self.error = None, None
         self._start()
+        try:
+            return self._relay()
+        finally:
+            self._close_pipes()
+
+    def _relay(self):
         cancelled = False
         try:
             while True:

@@ -75,3 +75,24 @@ def test_cancel_removes_partial_outputs(worker_module, fake_interpreter, feedbac
         worker_module.run_backend("translate", [], feedback, outputs=[str(out)])
     assert not (tmp_path / ".out.tif.partial").exists()
     assert not out.exists()
+
+
+@pytest.mark.parametrize("mode", ["ok", "error"])
+def test_the_childs_pipes_are_closed_after_a_run(worker_module, fake_interpreter, feedback, mode):
+    """Left open, the pipes raised 'ResourceWarning: unclosed file' when collected (the demo
+    printed them)."""
+    import gc
+    import warnings
+
+    fake_interpreter(mode)
+    run = worker_module.BackendRun("train-translator", [], feedback)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            run.run()
+        except QgsProcessingException:
+            pass
+        assert run.process.stdout.closed and run.process.stderr.closed
+        del run
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
