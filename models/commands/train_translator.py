@@ -8,6 +8,7 @@ def add_arguments(parser):
     from ..translation.config import TranslatorConfig
     from ..translation.registry import method_names
     from ..translator.perceptual import PERCEPTUAL_LOSSES
+    from ..translator.trainer import MIXINGS
 
     d = TranslatorConfig()
     a = parser.add_argument
@@ -36,7 +37,7 @@ def add_arguments(parser):
     a("--perceptual-loss", default=d.perceptual_loss, choices=PERCEPTUAL_LOSSES,
       help="LRM loss family: auto (VGG19 losses when ImageNet weights load, else weight_free), "
            "vgg19_imagenet, weight_free, vgg19_random")
-    a("--style-mixing", default=None, choices=("spatial", "global"),
+    a("--style-mixing", default=None, choices=MIXINGS,
       help="LRM style half: spatial (published) or global (averaged over space); "
            "default: global for weight_free, spatial for the VGG19 losses")
     a("--one-shot-size", type=int, default=d.one_shot_size,

@@ -17,6 +17,7 @@ measurements behind the choice.
 
 from ..errors import LrmError
 from ..pretrained import VGG19_URL_HOST, find_vgg19_weights, host_reachable
+from .trainer import MIXINGS
 from .vgg import VGG19_URL, find_imagenet_vgg19, random_vgg19
 
 PERCEPTUAL_LOSSES = ("auto", "vgg19_imagenet", "weight_free", "vgg19_random")
@@ -54,8 +55,8 @@ def resolve_perceptual_loss(choice, vgg_weights=None, reporter=None):
 def style_mixing_for(family, requested=None):
     if requested in (None, ""):
         return DEFAULT_MIXING[family]
-    if requested not in ("spatial", "global"):
-        raise LrmError(f"STYLE_MIXING must be spatial or global, not {requested!r}.")
+    if requested not in MIXINGS:
+        raise LrmError(f"STYLE_MIXING must be one of {', '.join(MIXINGS)}, not {requested!r}.")
     return requested
 
 

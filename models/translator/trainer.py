@@ -34,8 +34,7 @@ from .losses import PerceptualLoss, lsgan
 from .network import WIDTH
 
 ADAM_BETAS = (0.5, 0.999)
-FAMILIES = ("vgg19", "weight_free")
-MIXINGS = ("spatial", "global")
+MIXINGS = ("spatial", "global")  # STYLE_MIXING enum order: 0, 1
 
 
 def one_cycle(optimizer, max_lr, total_steps):
@@ -43,15 +42,6 @@ def one_cycle(optimizer, max_lr, total_steps):
     return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr,
                                                total_steps=max(2, total_steps),
                                                pct_start=0.3)
-
-
-def random_view(sample, size, generator):
-    """A random size x size crop of (1, C, S, S), randomly flipped and turned (S > size)."""
-    s = sample.shape[-1]
-    y, x, turns, flip = torch.randint(0, 1 << 30, (4,), generator=generator).tolist()
-    y, x = y % (sample.shape[-2] - size + 1), x % (s - size + 1)
-    view = torch.rot90(sample[:, :, y:y + size, x:x + size], turns % 4, dims=(2, 3))
-    return torch.flip(view, dims=(3,)) if flip % 2 else view
 
 
 class Trainer:
@@ -70,6 +60,8 @@ class Trainer:
         self.family = "weight_free" if vgg is None else "vgg19"
         self.mixing = mixing
         self.target = target  # (1, C, S, S) in model units, on device
+        with torch.no_grad():  # fixed: the standardisation buffers are not trained
+            self.target_standardised = generator.standardize(target.float())
         self.patch = min(config.patch_size, target.shape[-1], target.shape[-2])
         self.views = torch.Generator().manual_seed(int(config.seed) + 7919)
         self.perceptual = PerceptualLoss(vgg, target, generator.channels) if vgg is not None else None
@@ -96,7 +88,7 @@ class Trainer:
             return self.target
         if not training:
             return self.target[:, :, :self.patch, :self.patch]
-        return random_view(self.target, self.patch, self.views)
+        return wf.augment(self.target, self.patch, self.views)
 
     def _style_half(self, target_latent, count):
         style = target_latent[:, WIDTH:]
@@ -136,7 +128,7 @@ class Trainer:
         s, t = std(source), std(target)
         fake = std(translated.float())
         losses = {"rec": F.l1_loss(std(rec_s.float()), s) + F.l1_loss(std(rec_t.float()), t),
-                  "style": wf.style_loss(fake, std(self.target), generator),
+                  "style": wf.style_loss(fake, self.target_standardised, generator),
                   "structure": wf.structure_loss(fake, s)}
         total = sum(wf.WEIGHTS[k] * losses[k] for k in losses)
         if adversarial:
@@ -182,9 +174,9 @@ class Trainer:
                 return self.cfg.lambda_adv * 0.5 * (real + fake)
         # weight_free: augmented crops of the whole one-shot sample against augmented fakes
         crop = wf.crop_size(self.patch)
-        std = self.gen.standardize
-        real_views = wf.augment(std(self.target).expand(fake.shape[0], -1, -1, -1), crop, self.views)
-        fake_views = wf.augment(std(fake.float()), crop, self.views)
+        real_views = wf.augment(self.target_standardised.expand(fake.shape[0], -1, -1, -1), crop,
+                                self.views)
+        fake_views = wf.augment(self.gen.standardize(fake.float()), crop, self.views)
         with autocast(self.device):
             loss = 0.5 * (lsgan(self.dis(real_views), real=True)
                           + lsgan(self.dis(fake_views), real=False))
@@ -227,7 +219,7 @@ class Trainer:
         for source in batches:
             projections = torch.Generator(device=self.target.device).manual_seed(0)
             _, translated, _ = self._forward(source, target)
-            s, fake, real = std(source), std(translated.float()), std(self.target)
+            s, fake, real = std(source), std(translated.float()), self.target_standardised
             n = source.shape[0]
             sums["style_source"] += n * float(wf.style_loss(s, real, projections))
             projections.manual_seed(0)
