@@ -6,8 +6,9 @@ mid-epoch; whenever the validation loss improves, the model file is rewritten
 atomically, so from the end of the first epoch on a killed (cancelled) worker leaves
 the best model so far as a valid file. Training stops after EPOCHS, after
 MAX_ITERATIONS (when > 0), or when the validation loss has not improved for PATIENCE
-epochs (when > 0). At the end the best weights are saved again with the full loss
-history.
+epochs (when > 0; with the weight-free losses, counted only once their anchor to the
+source is released, since the validation loss cannot settle before). At the end the
+best weights are saved again with the full loss history.
 """
 
 import math
@@ -23,11 +24,13 @@ from ..translation.sampling import SourcePatches, check_inputs, one_shot_sample
 from ..translation.scaling import InputScaling
 from .network import Discriminator, Generator, count_parameters
 from .save import save_translator
+from . import weight_free as wf
 from .trainer import Trainer
 from .perceptual import resolve_perceptual_loss, style_mixing_for
 
 
-def _describe(losses, keys=("total", "rec", "adv", "content", "style", "structure", "dis")):
+def _describe(losses, keys=("total", "rec", "adv", "content", "style", "structure", "anchor",
+                            "dis")):
     return ", ".join(f"{k} {losses[k]:.4g}" for k in keys if k in losses)
 
 
@@ -198,7 +201,7 @@ def _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter):
             "target_style": trainer.target_style().cpu(),
         }
         save_translator(config.output, state["best_tensors"], _metadata(context, state))
-    else:
+    elif trainer.anchor_released:  # no early stop while the weight-free anchor still holds
         state["stale"] += 1
     # reported after saving: "saved" means the file is there
     reporter.info(f"epoch {epoch}/{config.epochs} ({state['iterations']} iterations): train "
@@ -225,6 +228,9 @@ def _metadata(context, state):
                     for i in context["source_infos"]],
         "training": {**config.to_dict(), "vgg_weights_used": context["vgg_source"]},
         "perceptual_loss": context["perceptual_loss"],
+        **({"weight_free_losses": {"weights": dict(wf.WEIGHTS), "anchor_release": wf.ANCHOR_RELEASE,
+                                   "r1_gamma": wf.R1_GAMMA}}
+           if context["perceptual_loss"] == "weight_free" else {}),
         "style_mixing": context["style_mixing"],
         "one_shot_size": context["window"][2],
         "parameters": context["parameters"],

@@ -13,7 +13,9 @@ Two loss families (``PERCEPTUAL_LOSS``, resolved in ``perceptual.py``):
   sample of PATCH_SIZE (``ONE_SHOT_SIZE`` 0, or equal to the patch) this is exactly the
   published training step.
 * ``weight_free``: ``weight_free.py`` (sliced Wasserstein style, local-affine structure,
-  augmented LSGAN with R1), in standardised units with fixed weights.
+  an anchor to the source released over the first 70% of the run, augmented LSGAN with
+  R1), in standardised units with fixed weights. Validation leaves the anchor out (its
+  weight changes during the run), as it leaves out the adversarial term.
 
 One-shot samples larger than PATCH_SIZE: each iteration takes a random PATCH_SIZE crop
 (random flip and 90-degree turn) of the sample for the target branch, drawn from a
@@ -71,11 +73,17 @@ class Trainer:
         self.sched_g = one_cycle(self.opt_g, config.learning_rate, total_steps)
         self.sched_d = one_cycle(self.opt_d, config.learning_rate, total_steps)
         self.total_steps = max(2, total_steps)
+        self.steps = 0  # iterations taken (the anchor's schedule)
         self.scaler_g, self.scaler_d = grad_scaler(device), grad_scaler(device)
 
     def _dis(self, images):
         """The discriminator sees standardised images (well-conditioned inputs)."""
         return self.dis(self.gen.standardize(images))
+
+    @property
+    def anchor_released(self):
+        """True once the weight-free anchor weighs nothing (always True for vgg19)."""
+        return self.family != "weight_free" or wf.anchor_weight(self.steps, self.total_steps) == 0
 
     @property
     def learning_rate(self):
@@ -131,7 +139,11 @@ class Trainer:
                   "style": wf.style_loss(fake, self.target_standardised, generator),
                   "structure": wf.structure_loss(fake, s)}
         total = sum(wf.WEIGHTS[k] * losses[k] for k in losses)
-        if adversarial:
+        if adversarial:  # training: the anchor and the adversary (not validated)
+            weight = wf.anchor_weight(self.steps, self.total_steps)
+            if weight > 0:
+                losses["anchor"] = wf.anchor_loss(fake, s)
+                total = total + weight * losses["anchor"]
             crop = wf.crop_size(self.patch)
             losses["adv"] = lsgan(self.dis(wf.augment(fake, crop, self.views)), real=True)
             total = total + wf.WEIGHTS["adv"] * losses["adv"]
@@ -140,6 +152,7 @@ class Trainer:
 
     def step(self, source):
         """One iteration on a (N, C, P, P) model-unit batch; returns float losses."""
+        self.steps += 1
         self.gen.train()
         self.dis.train()
         self.dis.requires_grad_(False)
