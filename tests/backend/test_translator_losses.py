@@ -237,3 +237,96 @@ def test_weight_free_training_moves_colours_towards_the_target(tmp_path, no_vgg_
     assert after < 0.5 * before
     corr = np.corrcoef(out.mean(0).ravel(), src.astype(float).mean(0).ravel())[0, 1]
     assert corr > 0.5
+
+
+# -- the anchor: least-displacement colour maps ---------------------------------------------
+
+def test_anchor_weight_starts_full_and_is_released_by_its_share_of_the_run():
+    total = 300
+    assert wf.anchor_weight(1, total) == pytest.approx(wf.WEIGHTS["anchor"] * (1 - 1 / 210))
+    assert 0 < wf.anchor_weight(100, total) < wf.anchor_weight(50, total)
+    release = int(wf.ANCHOR_RELEASE * total)
+    assert wf.anchor_weight(release, total) == 0 and wf.anchor_weight(total, total) == 0
+
+
+def _two_materials(rng, first, second, share_first):
+    """(3, 96, 96) uint8: 12-px blocks of two textured colours, ``share_first`` of them the
+    first, and the mask of the first."""
+    cells = rng.random((8, 8)) < share_first
+    mask = np.kron(cells, np.ones((12, 12), bool))
+    image = np.where(mask[None], np.asarray(first, float)[:, None, None],
+                     np.asarray(second, float)[:, None, None])
+    image = image + rng.normal(0, 6, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), mask
+
+
+def test_anchored_translator_keeps_each_material_on_its_own_target_colour(tmp_path, no_vgg_anywhere):
+    """When the one-shot sample's proportions differ from the source's (here 60% vs 35% of
+    the first material), every colour map that moves some of the second material's pixels
+    to the first one's colour matches the sample equally well, and one that swaps them
+    matches it too. The anchor selects the least-displacement one: each material ends
+    nearer its own (recoloured) target colour than the other material's."""
+    rng = np.random.default_rng(3)
+    src, mask = _two_materials(rng, (70, 120, 70), (160, 90, 150), 0.35)
+    tgt, _ = _two_materials(rng, (85, 130, 60), (175, 100, 135), 0.6)
+    source = write_raster(tmp_path / "s.tif", src)
+    target = write_raster(tmp_path / "t.tif", tgt)
+    model = tmp_path / "m.safetensors"
+    config = tiny_config(source, target, model, max_iterations=40, patch_size=48,
+                         perceptual_loss="weight_free", learning_rate=3e-3)
+    lrm.train(config, RecordingReporter())
+    meta = read_metadata(str(model), "translator")
+    assert meta["weight_free_losses"]["anchor_release"] == wf.ANCHOR_RELEASE
+    translate_raster(source, str(model), str(tmp_path / "out.tif"), overlap=8, device="cpu")
+    out = read(tmp_path / "out.tif").astype(float)
+    first, second = np.array([85, 130, 60.0]), np.array([175, 100, 135.0])
+    for region, own, other in ((mask, first, second), (~mask, second, first)):
+        colour = out[:, region].mean(1)
+        assert np.abs(colour - own).sum() < np.abs(colour - other).sum()
+
+
+def _weight_free_trainer(total_steps):
+    from models.translation.config import TranslatorConfig
+    from models.translator.network import Discriminator
+    from models.translator.trainer import Trainer
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    source = torch.from_numpy(np.stack([texture(rng, (70, 90, 60), (20,) * 3, (3, 48, 48))
+                                        for _ in range(2)]).astype(np.float32))
+    target = torch.from_numpy(texture(rng, (150, 110, 130), (25,) * 3, (3, 48, 48))
+                              .astype(np.float32))[None]
+    gen = Generator(3)
+    both = torch.cat([source, target]).transpose(0, 1).reshape(3, -1)
+    gen.set_standardization(both.mean(1), both.std(1))
+    trainer = Trainer(gen, Discriminator(3), None, target,
+                      TranslatorConfig(batch_size=2, patch_size=48, learning_rate=3e-3),
+                      torch.device("cpu"), total_steps=total_steps, mixing="global")
+    return trainer, source
+
+
+def _displacement(trainer, source):
+    """Standardised L1 distance of the translation from the source, as training sees it."""
+    with torch.no_grad():
+        _, translated, _ = trainer._forward(source, trainer.target_view(training=False))
+        std = trainer.gen.standardize
+        return float(wf.anchor_loss(std(translated.float()), std(source)))
+
+
+def _displacement_after(steps, anchor_weight, monkeypatch):
+    monkeypatch.setitem(wf.WEIGHTS, "anchor", anchor_weight)
+    trainer, source = _weight_free_trainer(total_steps=400)
+    for _ in range(steps):
+        trainer.step(source)
+    assert trainer.anchor_released == (anchor_weight == 0)
+    return _displacement(trainer, source)
+
+
+def test_the_anchor_holds_every_pixel_back_by_its_own_displacement(monkeypatch):
+    """Same seed, same data, same steps: while the anchor weighs (early in the run) the
+    translation moves towards the target by less than without it, so the map it settles
+    on is chosen among the least-displacement ones; the style still pulls it away from
+    the source (the anchor is not a copy of the input)."""
+    anchored = _displacement_after(25, 1.0, monkeypatch)
+    free = _displacement_after(25, 0.0, monkeypatch)
+    assert anchored < 0.85 * free, (anchored, free)
