@@ -26,12 +26,13 @@ their own, on the same 114,659-parameter network:
   source's roofs to the one-shot sample's road colours scores as well as the right one
   whenever the sample's class proportions differ from the source's (they always do with
   one image). Left alone, a randomly initialised translator lands on one of them by
-  chance (measured: trees and grass turned roof-grey, roads grass-brown). Starting at the
-  identity and moving towards the target's distribution while every pixel is held back
-  by its own displacement selects the least-displacement map, the choice optimal
+  chance (measured: trees and grass turned roof-grey, roads grass-brown). Moving
+  towards the target's distribution while every pixel is held back by its own
+  displacement (style + weight x displacement, the weight falling to 0: a continuation
+  of penalised optimal transport) selects a least-displacement map, the choice optimal
   transport makes (Brenier; Rabin, Ferradans & Papadakis, ICIP 2014, for colour
-  transfer), and the one per-band histogram matching makes in one dimension; released
-  at the end, it leaves no bias towards the source.
+  transfer) and the one per-band histogram matching makes in one dimension. Released
+  before the end, it leaves no bias towards the source.
 * adversary: the LSGAN discriminator sees differentiably augmented real and fake images
   (random crops, flips, 90-degree rotations: DiffAugment, Zhao et al., NeurIPS 2020), is
   held back by an R1 gradient penalty on the real samples (Mescheder et al., ICML 2018),
