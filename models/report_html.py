@@ -29,8 +29,11 @@ def confusion_png(matrix, names):
     ax = fig.add_subplot(1, 1, 1)
     image = ax.imshow(percent, cmap="Blues", vmin=0, vmax=100)
     fig.colorbar(image, ax=ax, label="% of the reference class")
-    ax.set_xticks(range(n), labels=names, rotation=45, ha="right")
-    ax.set_yticks(range(n), labels=names)
+    # a "$" in a user's class name would start matplotlib's maths notation (and a bad
+    # macro there raises): show it as the character it is
+    labels = [str(name).replace("$", r"\$") for name in names]
+    ax.set_xticks(range(n), labels=labels, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=labels)
     ax.set_xlabel("prediction")
     ax.set_ylabel("reference")
     for r in range(n):

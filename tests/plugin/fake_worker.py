@@ -50,3 +50,5 @@ elif scenario in ("hang", "partial"):
         time.sleep(0.1)
 elif scenario == "silent_hang":
     time.sleep(600)
+elif scenario == "result":  # the result the test gives in FAKE_RESULT (JSON)
+    emit(type="result", data=json.loads(os.environ["FAKE_RESULT"]))
