@@ -105,12 +105,25 @@ def test_early_stopping_after_patience_epochs_without_improvement(rasters):
     folder, source, target = rasters
     # with only the adversarial weight, the validation loss (rec, content, style) is 0
     # from the first epoch on and never improves again
+    # (the VGG19 family: the LAMBDA_* weights are its own)
     config = tiny_config(source, target, folder / "early.safetensors", max_iterations=0,
-                         patience=2, lambda_rec=0, lambda_content=0, lambda_style=0)
+                         patience=2, lambda_rec=0, lambda_content=0, lambda_style=0,
+                         perceptual_loss="vgg19_random")
     result = lrm.train(config, RecordingReporter())
     assert result["stopped_by"] == "early_stopping"
     assert result["epochs_run"] == 3 and result["best_epoch"] == 1
     assert os.path.isfile(config.output)
+
+
+def test_weight_free_early_stopping_waits_for_the_anchor_to_be_released(rasters):
+    """The validation loss cannot settle while the anchor still holds the translation
+    back, so epochs without improvement count only after its release (70% of the run)."""
+    folder, source, target = rasters
+    config = tiny_config(source, target, folder / "early_wf.safetensors", max_iterations=0,
+                         epochs=10, patience=1, perceptual_loss="weight_free")
+    result = lrm.train(config, RecordingReporter())
+    assert result["epochs_run"] >= 8, result["epochs_run"]
+    assert result["stopped_by"] in ("early_stopping", "epochs")
 
 
 def test_killed_training_leaves_the_best_model_so_far(rasters, tmp_path):
