@@ -9,12 +9,12 @@ import html
 import os
 import sys
 import types
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
 
 from conftest import ROOT
+from html_checks import assert_inert
 from models.raster_io import RasterWriter
 from segmenter_rasters import GEOTRANSFORM, run_command, utm_wkt, write_raster
 
@@ -29,30 +29,6 @@ FILE = '"><img src=x onerror=alert(1)>'
 REFERENCE = np.array([[0, 0, 1], [1, 1, 0]], np.uint8)
 PREDICTION = np.array([[0, 1, 1], [1, 1, 0]], np.uint8)
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
-
-
-class _Elements(HTMLParser):
-    def __init__(self, text):
-        super().__init__()
-        self.elements = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, dict(attrs)))
-
-
-def assert_inert(text, *shown):
-    """``shown`` appear escaped; nothing in ``text`` is script or an event handler."""
-    for raw in shown:
-        assert html.escape(raw) in text
-        assert raw not in text
-    assert "<script" not in text.lower()
-    assert "<img src=x" not in text
-    for tag, attrs in _Elements(text).elements:
-        assert tag != "script"
-        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
-        if tag == "img":
-            assert attrs["src"].startswith("data:image/png;base64,")
 
 
 def _csv(tmp_path):
