@@ -140,9 +140,10 @@ class Trainer:
                   "structure": wf.structure_loss(fake, s)}
         total = sum(wf.WEIGHTS[k] * losses[k] for k in losses)
         if adversarial:  # training: the anchor and the adversary (not validated)
+            # logged every iteration (so the epoch means are means), weighted while it holds
+            losses["anchor"] = wf.anchor_loss(fake, s)
             weight = wf.anchor_weight(self.steps, self.total_steps)
             if weight > 0:
-                losses["anchor"] = wf.anchor_loss(fake, s)
                 total = total + weight * losses["anchor"]
             crop = wf.crop_size(self.patch)
             losses["adv"] = lsgan(self.dis(wf.augment(fake, crop, self.views)), real=True)
