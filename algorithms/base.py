@@ -3,12 +3,12 @@ that map onto backend CLI flags, and running the backend worker."""
 
 import os
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException,
-                       QgsProcessingParameterDefinition, QgsRasterLayer)
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsRasterLayer
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from .interpreter import plugin_root
+from .qgis_compat import PARAMETER_FLAG_ADVANCED
 from .worker import run_backend
 
 GROUP_ADAPTATION = ("adaptation", "Domain adaptation")
@@ -21,7 +21,7 @@ def tr(text):
 
 
 def advanced(parameter):
-    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    parameter.setFlags(parameter.flags() | PARAMETER_FLAG_ADVANCED)
     return parameter
 
 

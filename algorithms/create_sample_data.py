@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessingOutputMultipleLayers, QgsProcessingOutputStr
                        QgsProcessingParameterNumber)
 
 from .base import GROUP_TOOLS, LrmAlgorithm
+from .qgis_compat import NUMBER_INTEGER
 
 SHIFTS = ["radiometric", "sensor_season"]  # models.sample_data.SHIFTS (QGIS side: no import)
 
@@ -31,12 +32,12 @@ class CreateSampleData(LrmAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", "Output folder"))
         self.addParameter(QgsProcessingParameterNumber(
-            "TILES", "Tiles per domain", QgsProcessingParameterNumber.Integer, 6, minValue=1, maxValue=500))
+            "TILES", "Tiles per domain", NUMBER_INTEGER, 6, minValue=1, maxValue=500))
         self.addParameter(QgsProcessingParameterNumber(
-            "SIZE", "Tile size (pixels per side)", QgsProcessingParameterNumber.Integer, 256,
+            "SIZE", "Tile size (pixels per side)", NUMBER_INTEGER, 256,
             minValue=64, maxValue=1024))
         self.addParameter(QgsProcessingParameterNumber(
-            "SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0, minValue=0))
+            "SEED", "Random seed", NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterEnum("SHIFT", "Domain shift", SHIFTS, defaultValue=0))
         self.addOutput(QgsProcessingOutputMultipleLayers("SOURCE_IMAGES", "Source images"))
         self.addOutput(QgsProcessingOutputMultipleLayers("SOURCE_LABELS", "Source labels"))

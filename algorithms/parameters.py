@@ -4,14 +4,15 @@ Parameter names are the public interface (users' models and scripts use them); t
 backend flag is always ``--`` + the name in lower case with dashes.
 """
 
-from qgis.core import (QgsProcessing, QgsProcessingParameterEnum, QgsProcessingParameterFile,
+from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
 from .base import advanced
+from .qgis_compat import FILE_BEHAVIOUR_FILE, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_TYPE_RASTER
 
-Integer = QgsProcessingParameterNumber.Integer
-Double = QgsProcessingParameterNumber.Double
+Integer = NUMBER_INTEGER
+Double = NUMBER_DOUBLE
 
 LABEL_FORMATS = ["index", "color"]  # enum order is public: 0 index, 1 colour
 LABEL_FORMAT_NAMES = ["Class indices (one band)", "Colour-coded (three bands, class table colours)"]
@@ -50,17 +51,17 @@ def bands():
 
 
 def model_file(name="MODEL", description="Model file"):
-    return QgsProcessingParameterFile(name, description, QgsProcessingParameterFile.File,
+    return QgsProcessingParameterFile(name, description, FILE_BEHAVIOUR_FILE,
                                       "safetensors")
 
 
 def weights_file(name, description):
     return advanced(QgsProcessingParameterFile(
-        name, description, QgsProcessingParameterFile.File, "", optional=True))
+        name, description, FILE_BEHAVIOUR_FILE, "", optional=True))
 
 
 def raster_list(name, description):
-    return QgsProcessingParameterMultipleLayers(name, description, QgsProcessing.TypeRaster)
+    return QgsProcessingParameterMultipleLayers(name, description, SOURCE_TYPE_RASTER)
 
 
 def label_format(default=0):

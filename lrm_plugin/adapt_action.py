@@ -9,9 +9,11 @@ is nested inside another and nothing is added to the project from a worker threa
 
 import os
 
-from qgis.core import QgsMapLayerType, QgsRasterLayer
+from qgis.core import QgsRasterLayer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
+
+from ..algorithms.qgis_compat import layer_type_raster
 
 MENU = "&LRM Adapt"
 ALGORITHM_ID = "lrm:adapt"
@@ -27,7 +29,7 @@ class AdaptToLayerAction:
         self.menu_action.triggered.connect(self.open_for_current_layer)
 
     def install(self):
-        self.iface.addCustomActionForLayerType(self.layer_action, None, QgsMapLayerType.RasterLayer, True)
+        self.iface.addCustomActionForLayerType(self.layer_action, None, layer_type_raster(), True)
         self.iface.addPluginToRasterMenu(MENU, self.menu_action)
         self.iface.addRasterToolBarIcon(self.menu_action)
 
