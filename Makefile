@@ -1,5 +1,5 @@
 # Convenience targets; each script also works on its own (see README.md).
-.PHONY: setup test demo benchmark clean
+.PHONY: setup test demo benchmark clean package
 setup:
 	bash scripts/setup.sh
 test:
@@ -8,8 +8,10 @@ demo:
 	bash scripts/demo.sh
 benchmark:
 	bash scripts/setup.sh && .venv/bin/python benchmarks/bench_translator.py && .venv/bin/python benchmarks/bench_segmenter.py
+package:
+	bash scripts/package.sh
 clean:
-	rm -rf build out .pytest_cache .qgis-settings
+	rm -rf build out dist .pytest_cache .qgis-settings
 # The paper's Table I protocol on your data (docs/protocol.md):
 #   make protocol DATA=folder [OUT=out/protocol] [ARGS="--patches 10 --preset paper --device cuda"]
 .PHONY: protocol

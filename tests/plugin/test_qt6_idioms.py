@@ -114,4 +114,5 @@ def test_metadata_declares_qgis_3_and_4():
         keys = dict(line.split("=", 1) for line in f.read().splitlines() if "=" in line)
     assert keys["qgisMinimumVersion"] == "3.22"
     assert keys["qgisMaximumVersion"].startswith("4.")
-    assert keys["supportsQt6"].strip().lower() in ("true", "yes")
+    # plugins.qgis.org now flags supportsQt6 as deprecated: qgisMaximumVersion >= 4 declares Qt6
+    assert "supportsQt6" not in keys
