@@ -29,6 +29,7 @@ COMMANDS = {
     "classify": "classify",
     "evaluate": "evaluate",
     "convert-labels": "convert_labels",
+    "export-segmenter": "export_segmenter",
 }
 
 # Commands that run without torch (everything else checks for it before importing).
