@@ -6,6 +6,7 @@ from .classify import Classify
 from .convert_labels import ConvertLabels
 from .create_sample_data import CreateSampleData
 from .evaluate import Evaluate
+from .export_segmenter import ExportSegmenter
 from .train_segmenter import TrainSegmenter
 from .train_translator import TrainTranslator
 from .translate import Translate
@@ -17,6 +18,7 @@ ALGORITHMS = [
     Translate,
     TrainSegmenter,
     Classify,
+    ExportSegmenter,
     Evaluate,
     ConvertLabels,
     Adapt,

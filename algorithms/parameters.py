@@ -18,6 +18,14 @@ LABEL_FORMATS = ["index", "color"]  # enum order is public: 0 index, 1 colour
 LABEL_FORMAT_NAMES = ["Class indices (one band)", "Colour-coded (three bands, class table colours)"]
 
 
+def is_unset(parameters, name):
+    """True when an optional parameter was left empty (None, "", or a NULL QVariant)."""
+    from qgis.PyQt.QtCore import QVariant
+
+    value = parameters.get(name)
+    return value is None or value == "" or (isinstance(value, QVariant) and value.isNull())
+
+
 def flag(name):
     return "--" + name.lower().replace("_", "-")
 

@@ -4,7 +4,6 @@ from qgis.core import (QgsProcessingOutputNumber, QgsProcessingOutputString,
                        QgsProcessingParameterEnum, QgsProcessingParameterExtent,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
 
-from qgis.PyQt.QtCore import QVariant
 
 from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm, advanced, run_training
@@ -43,8 +42,7 @@ def one_shot_size_parameter():
 
 def style_mixing_index(algorithm, parameters, context):
     """The STYLE_MIXING index, or None when it is not set (the loss family decides)."""
-    value = parameters.get("STYLE_MIXING")
-    if value is None or value == "" or (isinstance(value, QVariant) and value.isNull()):
+    if P.is_unset(parameters, "STYLE_MIXING"):
         return None
     return algorithm.parameterAsEnum(parameters, "STYLE_MIXING", context)
 

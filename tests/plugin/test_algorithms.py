@@ -176,6 +176,22 @@ def test_classify_is_styled_with_the_class_table_when_loaded(run, sample, segmen
     assert "building" in labels and "impervious surfaces" in labels
 
 
+def test_export_segmenter_writes_an_onnx_model_for_deepness(run, segmenter_model, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    out = str(tmp_path / "segmenter.onnx")
+    result = run("lrm:export_segmenter", {"MODEL": segmenter_model["OUTPUT"], "OUTPUT": out,
+                                          "RESOLUTION_CM": 12.5, "OVERLAP_PERCENT": 10})
+    assert result["OUTPUT"] == out and result["TILE_SIZE_USED"] == TINY["PATCH_SIZE"]
+    meta = ort.InferenceSession(out, providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
+    assert meta["model_type"] == '"Segmentor"' and meta["resolution"] == "12.5"
+    assert meta["tiles_overlap"] == "10" and "building" in meta["class_names"]
+
+
+def test_export_segmenter_refuses_a_non_onnx_output(run, segmenter_model, tmp_path):
+    with pytest.raises(QgsProcessingException, match=r"\.onnx"):
+        run("lrm:export_segmenter", {"MODEL": segmenter_model["OUTPUT"], "OUTPUT": str(tmp_path / "m.tif")})
+
+
 def test_evaluate_reports_metrics(run, sample, segmenter_model, tmp_path):
     classified = str(tmp_path / "c.tif")
     run("lrm:classify", {"INPUT": sample["TARGET_IMAGES"][0], "MODEL": segmenter_model["OUTPUT"],

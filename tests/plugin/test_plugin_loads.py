@@ -8,7 +8,7 @@ from qgis.core import QgsApplication
 from conftest import ROOT
 
 EXPECTED_ALGORITHMS = {"check_environment", "create_sample_data", "train_translator", "translate",
-                       "train_segmenter", "classify", "evaluate", "convert_labels"}
+                       "train_segmenter", "classify", "evaluate", "convert_labels", "export_segmenter"}
 
 
 def test_metadata_declares_a_processing_provider():
