@@ -21,6 +21,9 @@ from qgis.core import QgsProcessingException
 
 from .interpreter import find_interpreter, plugin_root
 
+# The worker exits by itself when this process dies: it watches the stdin pipe given
+# to it below (models/parent_watch.py; the variable's name is tied by a test).
+EXIT_WITH_PARENT_VARIABLE = "LRM_EXIT_WITH_PARENT"
 POLL_SECONDS = 0.2  # how often cancel is checked while the child is quiet
 STDERR_TAIL_LINES = 40
 
@@ -39,6 +42,7 @@ def worker_environment():
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
     env["PYTHONNOUSERSITE"] = "1"
+    env[EXIT_WITH_PARENT_VARIABLE] = "1"
     return env
 
 
@@ -77,7 +81,7 @@ class BackendRun:
             kwargs["start_new_session"] = True  # own process group: kill it whole
         try:
             self.process = subprocess.Popen(
-                cmd, cwd=plugin_root(), env=worker_environment(), stdin=subprocess.DEVNULL,
+                cmd, cwd=plugin_root(), env=worker_environment(), stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
         except OSError as exc:
             raise QgsProcessingException(
@@ -131,6 +135,8 @@ class BackendRun:
             return
         for reader in self._readers:
             reader.join(timeout=2.0)
+        if self.process.stdin:
+            self.process.stdin.close()  # the parent-death pipe: the child is gone
         for pipe in (self.process.stdout, self.process.stderr):
             if pipe and not any(reader.is_alive() for reader in self._readers):
                 pipe.close()

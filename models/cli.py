@@ -106,6 +106,10 @@ def main(argv=None):
     jsonl = "--jsonl" in argv
     reporter = JsonLinesReporter(_protocol_stream()) if jsonl else TextReporter()
 
+    if jsonl:
+        from .parent_watch import watch_parent
+
+        watch_parent()
     name = next((a for a in argv if not a.startswith("-")), None)
     modules = {}
     try:

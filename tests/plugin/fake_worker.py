@@ -50,5 +50,12 @@ elif scenario in ("hang", "partial"):
         time.sleep(0.1)
 elif scenario == "silent_hang":
     time.sleep(600)
+elif scenario == "quiet_watching":  # the real parent watch, then a long silent phase
+    sys.path.insert(0, os.environ["FAKE_PLUGIN_ROOT"])
+    from models.parent_watch import watch_parent
+
+    watch_parent()
+    emit(type="progress", value=1)
+    time.sleep(600)
 elif scenario == "result":  # the result the test gives in FAKE_RESULT (JSON)
     emit(type="result", data=json.loads(os.environ["FAKE_RESULT"]))

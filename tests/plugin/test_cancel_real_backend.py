@@ -1,0 +1,89 @@
+"""Cancel through Processing feedback with the real backend (not the stand-in worker):
+the child is gone within a fraction of a second, the best model so far stays loadable,
+and no .partial file is left."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from conftest import VENV_PYTHON
+
+pytestmark = pytest.mark.skipif(not os.path.exists(VENV_PYTHON), reason="no .venv worker interpreter")
+CANCEL_LIMIT_SECONDS = 1.0  # what the README promises ("within a fraction of a second")
+
+
+def write(path, array):
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), array.shape[2], array.shape[1],
+                                              array.shape[0], gdal.GDT_Byte)
+    ds.WriteRaster(0, 0, array.shape[2], array.shape[1], np.ascontiguousarray(array).tobytes())
+    ds = None
+    return str(path)
+
+
+@pytest.fixture()
+def real_backend(monkeypatch):
+    monkeypatch.setenv("LRM_PYTHON", VENV_PYTHON)
+    monkeypatch.setenv("LRM_OFFLINE", "1")
+
+
+def cancel_after_saved_model(worker_module, feedback, command, args, output):
+    """Run ``command``; cancel once ``output`` exists (a best model was saved) and training
+    went on; return (seconds from cancel until the child is gone, the BackendRun)."""
+    run = worker_module.BackendRun(command, args, feedback, outputs=[output])
+    cancelled_at = []
+    original = feedback.setProgress
+
+    def on_progress(value):
+        original(value)
+        if not cancelled_at and os.path.isfile(output) and value > 0:
+            cancelled_at.append(time.monotonic())
+            feedback.cancel()
+
+    feedback.setProgress = on_progress
+    with pytest.raises(worker_module.WorkerCancelled):
+        run.run()
+    assert cancelled_at, "the training ended before a model was saved"
+    return time.monotonic() - cancelled_at[0], run
+
+
+def test_cancel_translator_training(worker_module, feedback, real_backend, tmp_path):
+    rng = np.random.default_rng(0)
+    source = write(tmp_path / "s.tif", rng.integers(0, 255, (3, 96, 96), dtype=np.uint8))
+    target = write(tmp_path / "t.tif", rng.integers(0, 255, (3, 96, 96), dtype=np.uint8))
+    out = str(tmp_path / "translator.safetensors")
+    seconds, run = cancel_after_saved_model(
+        worker_module, feedback, "train-translator",
+        ["--method", "lrm", "--source", source, "--target", target, "--patch-size", 32,
+         "--batch-size", 1, "--epochs", 1000, "--max-iterations", 100000, "--patience", 0,
+         "--device", "cpu", "--perceptual-loss", "weight_free", "--output", out], out)
+    print(f"translator training: child gone {seconds:.2f} s after cancel")
+    assert seconds < CANCEL_LIMIT_SECONDS and run.process.returncode is not None
+    assert not list(tmp_path.glob(".*.partial"))
+    from models.model_file import load_model
+
+    _, meta = load_model(out, expected_kind="translator")  # the best model so far is valid
+    assert meta["kind"] == "translator"
+
+
+def test_cancel_segmenter_training(worker_module, feedback, real_backend, tmp_path):
+    rng = np.random.default_rng(0)
+    labels = (rng.random((64, 64)) * 3).astype(np.uint8).repeat(2, 0).repeat(2, 1)
+    image = write(tmp_path / "i.tif", (np.stack([labels * 80] * 3) + rng.integers(0, 20, (3, 128, 128))).astype(np.uint8))
+    label = write(tmp_path / "l.tif", labels[None])
+    out = str(tmp_path / "segmenter.safetensors")
+    seconds, run = cancel_after_saved_model(
+        worker_module, feedback, "train-segmenter",
+        ["--images", image, "--labels", label, "--classes", "0 a 255,0,0; 1 b 0,255,0; 2 c 0,0,255",
+         "--encoder", "resnet18", "--patch-size", 64, "--batch-size", 2, "--epochs", 1000,
+         "--max-iterations", 100000, "--patience", 0, "--validation-fraction", 0.25,
+         "--device", "cpu", "--output", out], out)
+    print(f"segmenter training: child gone {seconds:.2f} s after cancel")
+    assert seconds < CANCEL_LIMIT_SECONDS and run.process.returncode is not None
+    assert not list(tmp_path.glob(".*.partial"))
+    from models.model_file import load_model
+
+    _, meta = load_model(out, expected_kind="segmenter")
+    assert meta["kind"] == "segmenter"
