@@ -9,6 +9,7 @@ import sys
 import time
 
 import numpy as np
+from osgeo import gdal
 import pytest
 import torch
 
@@ -68,6 +69,10 @@ def test_training_writes_a_self_contained_model_file(rasters):
     assert result["device"].startswith("cpu")
 
     tensors, meta = load_model(result["output"], expected_kind="translator")
+    # the one-shot patch stored in the file is the target's pixels at the reported window
+    # (8-bit: identity scaling, so model units are the raw values)
+    pixels = gdal.Open(target).ReadAsArray(x, y, w, h).astype(np.float32)
+    np.testing.assert_array_equal(tensors["target_image"].numpy(), pixels)
     assert meta["method"] == "lrm" and meta["architecture_version"] == 1
     assert meta["bands"] == [1, 2, 3] and meta["patch_size"] == 32
     assert meta["input_scaling"]["mode"] == "identity"  # all rasters are 8-bit

@@ -70,8 +70,12 @@ def test_adapt_end_to_end(tiny_sample, tmp_path):
         if name.endswith(".tif"):
             src = [s for s in tiny_sample["source"] if os.path.splitext(os.path.basename(s))[0] in name][0]
             assert same_grid(os.path.join(results["OUTPUT_TRANSLATED_FOLDER"], name), src)
+    # the scores lrm:adapt reports are lrm:evaluate's on its own outputs
+    scored = qgis_process_json("run", "lrm:evaluate", "--", f"PREDICTION={results['OUTPUT_CLASSIFIED']}",
+                               f"REFERENCE={tiny_sample['reference'][0]}", "LABEL_FORMAT=0")["results"]
     for key in ("MIOU", "MEAN_F1", "OVERALL_ACCURACY"):
         assert 0 <= results[key] <= 100
+        assert results[key] == pytest.approx(scored[key], abs=1e-9), key
     assert results["PERCEPTUAL_LOSS_USED"] == "weight_free"
     meta = model_metadata(results["OUTPUT_TRANSLATOR"])
     assert (meta["perceptual_loss"], meta["style_mixing"], meta["one_shot_size"]) == ("weight_free", "spatial", 32)

@@ -96,3 +96,10 @@ def test_the_childs_pipes_are_closed_after_a_run(worker_module, fake_interpreter
         del run
         gc.collect()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+@pytest.mark.parametrize("path", ["/data/out.tif", "relative/name with space.safetensors", "x.onnx"])
+def test_the_plugin_cleans_the_partial_files_the_backend_writes(worker_module, path):
+    from models.raster_io import partial_path
+
+    assert worker_module.partial_path(path) == partial_path(path)  # one rule on both sides
