@@ -20,7 +20,6 @@ demo's start; CycleGAN and ColorMapGAN are left to benchmarks/protocol.py (too s
 
 import argparse
 import glob
-import json
 import os
 import re
 import subprocess
@@ -141,21 +140,37 @@ class Demo:
         def body():
             os.makedirs(folder, exist_ok=True)
             log_path = os.path.join(self.backend.log_dir, "adapt_qgis_process.log")
-            with open(log_path, "w", encoding="utf-8") as log:
-                proc = subprocess.run([QGIS_PROCESS, "--json", "run", "lrm:adapt", "--", *params],
-                                      cwd=ROOT, env=self.backend.env, stdout=subprocess.PIPE,
-                                      stderr=log, text=True)
-                log.write(proc.stdout)
-            if proc.returncode != 0 or "{" not in proc.stdout:
-                raise ex.ExperimentError(f"qgis_process run lrm:adapt failed (code {proc.returncode}); "
-                                         f"see {log_path}")
-            answer = json.loads(proc.stdout[proc.stdout.index("{"):])
+            answer = self.run_qgis_process("lrm", ["run", "lrm:adapt", "--", *params], log_path)
             results = answer["results"]
             run = self.score("lrm", results["OUTPUT_SEGMENTER"])
             run.update(self.translator_figures(answer, results["OUTPUT_TRANSLATOR"]))
             run["translated"] = sorted(glob.glob(os.path.join(results["OUTPUT_TRANSLATED_FOLDER"], "*.tif")))
             return run
         return self.timed("lrm", body)
+
+    def run_qgis_process(self, name, argv, log_path):
+        """Run qgis_process in text mode, relaying its progress bar ("0...10...20...") to
+        the demo's ticker (its --json mode prints no progress); return {"results": {KEY:
+        value}, "log": {"info": [lines]}} parsed from its text output."""
+        with open(log_path, "w", encoding="utf-8") as log:
+            proc = subprocess.Popen([QGIS_PROCESS, *argv], cwd=ROOT, env=self.backend.env,
+                                    stdout=subprocess.PIPE, stderr=log)
+            text = ""
+            with proc.stdout:
+                for chunk in iter(lambda: os.read(proc.stdout.fileno(), 4096), b""):
+                    text += chunk.decode("utf-8", "replace")
+                    done = re.findall(r"(\d+)\.\.\.", text[-200:])
+                    if done:
+                        self.progress[name] = float(done[-1])
+            proc.wait()
+            log.write(text)
+        if proc.returncode != 0 or "Results" not in text:
+            raise ex.ExperimentError(f"qgis_process {' '.join(argv[:2])} failed (code "
+                                     f"{proc.returncode}); see {log_path}")
+        head, _, tail = text.rpartition("Results")
+        results = dict(line.split(":\t", 1) for line in tail.splitlines() if ":\t" in line)
+        return {"results": {k.strip(): v.strip() for k, v in results.items()},
+                "log": {"info": head.splitlines()}}
 
     @staticmethod
     def translator_figures(answer, translator):
