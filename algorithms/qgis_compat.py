@@ -24,6 +24,8 @@ def _scoped(path, legacy_owner, legacy_name):
 NUMBER_INTEGER = _scoped("ProcessingNumberParameterType.Integer", QgsProcessingParameterNumber, "Integer")
 NUMBER_DOUBLE = _scoped("ProcessingNumberParameterType.Double", QgsProcessingParameterNumber, "Double")
 FILE_BEHAVIOUR_FILE = _scoped("ProcessingFileParameterBehavior.File", QgsProcessingParameterFile, "File")
+FILE_BEHAVIOUR_FOLDER = _scoped("ProcessingFileParameterBehavior.Folder", QgsProcessingParameterFile,
+                                "Folder")
 SOURCE_TYPE_RASTER = _scoped("ProcessingSourceType.Raster", QgsProcessing, "TypeRaster")
 PARAMETER_FLAG_ADVANCED = _scoped("ProcessingParameterFlag.Advanced", QgsProcessingParameterDefinition,
                                   "FlagAdvanced")

@@ -9,7 +9,7 @@ from conftest import ROOT
 
 EXPECTED_ALGORITHMS = {"check_environment", "create_sample_data", "train_translator", "translate",
                        "train_segmenter", "classify", "evaluate", "convert_labels", "export_segmenter",
-                       "adapt", "lrm_pipeline"}
+                       "adapt", "lrm_pipeline", "install_backend"}
 
 
 def test_metadata_declares_a_processing_provider():
