@@ -29,10 +29,19 @@ import time
 from .interpreter import embedded_python, plugin_root
 
 VARIANTS = ["auto", "cpu", "cuda"]  # enum order is public: VARIANT 0 auto, 1 cpu, 2 cuda
-# PyTorch's own wheel indexes for the pinned torch (requirements.txt); PyPI's Linux wheels
-# are CUDA builds, its Windows and macOS wheels CPU builds.
+# PyTorch's own wheel indexes for the pinned torch (requirements.txt). PyPI's Linux wheels
+# are already CUDA builds and its macOS wheels the only build, so those need no extra
+# index; Windows needs one for CUDA, Linux and Windows one for a (smaller) CPU-only build.
 TORCH_INDEX = {"cpu": "https://download.pytorch.org/whl/cpu",
                "cuda": "https://download.pytorch.org/whl/cu130"}
+
+
+def torch_index(variant, system=None):
+    """The extra wheel index for ``variant`` on this OS, or None (PyPI alone)."""
+    system = system or platform.system()
+    if system == "Darwin" or (variant == "cuda" and system == "Linux"):
+        return None
+    return TORCH_INDEX.get(variant)
 POLL_SECONDS = 0.2
 
 
@@ -109,8 +118,8 @@ def pip_command(python, variant, wheelhouse=None, requirements=None, constraints
         cmd.append(f"numpy=={numpy_pin}")
     if wheelhouse:
         cmd += ["--no-index", "--find-links", wheelhouse]
-    elif variant in TORCH_INDEX:
-        cmd += ["--extra-index-url", TORCH_INDEX[variant]]
+    elif torch_index(variant):
+        cmd += ["--extra-index-url", torch_index(variant)]
     return cmd
 
 

@@ -91,6 +91,10 @@ def test_pip_command_offline_and_variants(installer_module):
     assert not any("index-url" in part for part in offline)
     cpu = installer_module.pip_command("py", "cpu")
     assert cpu[-2:] == ["--extra-index-url", installer_module.TORCH_INDEX["cpu"]]
+    index = installer_module.torch_index
+    assert index("cuda", "Linux") is None and index("cuda", "Darwin") is None  # PyPI's builds
+    assert index("cuda", "Windows") == installer_module.TORCH_INDEX["cuda"]
+    assert index("cpu", "Windows") == index("cpu", "Linux") == installer_module.TORCH_INDEX["cpu"]
     assert installer_module.resolve_variant("cpu") == "cpu"
     assert installer_module.resolve_variant("auto") in ("cpu", "cuda")
     with pytest.raises(installer_module.InstallError, match="VARIANT"):
