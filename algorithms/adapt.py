@@ -156,7 +156,7 @@ class Adapt(LrmAlgorithm):
                   "PATIENCE": s["patience"], "VGG_WEIGHTS": self.parameterAsFile(parameters, "VGG_WEIGHTS", context),
                   "PERCEPTUAL_LOSS": self.parameterAsEnum(parameters, "PERCEPTUAL_LOSS", context),
                   "ONE_SHOT_SIZE": self.parameterAsInt(parameters, "ONE_SHOT_SIZE", context),
-                  "OUTPUT": translator, **common}
+                  "OUTPUT": translator, "OUTPUT_HTML": report_path(translator), **common}
         mixing = style_mixing_index(self, parameters, context)
         if mixing is not None:
             params["STYLE_MIXING"] = mixing
@@ -195,7 +195,10 @@ class Adapt(LrmAlgorithm):
             "ENCODER_WEIGHTS": self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context),
             "PATCH_SIZE": s["patch_size"], "BATCH_SIZE": s["batch_size"],
             "EPOCHS": s["segmenter_epochs"], "MAX_ITERATIONS": s["segmenter_iterations"],
-            "PATIENCE": s["patience"], "OUTPUT": segmenter, **common}, context, steps)
+            "PATIENCE": s["patience"], "OUTPUT": segmenter, "OUTPUT_HTML": report_path(segmenter),
+            **common}, context, steps)
+        reports = [p for p in (report_path(translator), report_path(segmenter)) if os.path.isfile(p)]
+        feedback.pushInfo("Training reports: " + ", ".join(reports))
         feedback.pushInfo(f"Segmenter: best validation mIoU {result.get('BEST_VALIDATION_MIOU')}")
 
         steps.setCurrentStep(3)
@@ -219,6 +222,29 @@ class Adapt(LrmAlgorithm):
                 "LABEL_FORMAT": self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
                 "CLASSES": classes, "OUTPUT_HTML": html_path,
                 "OUTPUT_TABLE": os.path.splitext(html_path)[0] + ".csv"}, context, steps)
+            link_training_reports(html_path, reports)
             results.update({"MIOU": scores["MIOU"], "MEAN_F1": scores["MEAN_F1"],
                             "OVERALL_ACCURACY": scores["OVERALL_ACCURACY"], "OUTPUT_HTML": html_path})
         return results
+
+
+def report_path(model_path):
+    """Where lrm:adapt puts a training report: next to the model, ``<model>_report.html``."""
+    return os.path.splitext(model_path)[0] + "_report.html"
+
+
+def link_training_reports(html_path, reports):
+    """Add links to the training reports at the end of the evaluation report."""
+    import html as html_module
+    import pathlib
+
+    if not reports or not os.path.isfile(html_path):
+        return
+    items = "".join(f'<li><a href="{html_module.escape(pathlib.Path(os.path.abspath(p)).as_uri())}">'
+                    f"{html_module.escape(os.path.basename(p))}</a></li>" for p in reports)
+    with open(html_path, encoding="utf-8") as f:
+        text = f.read()
+    block = f"<h2>Training reports</h2><ul>{items}</ul>"
+    text = text.replace("</body>", block + "</body>") if "</body>" in text else text + block
+    with open(html_path, "w", encoding="utf-8") as f:
+        f.write(text)

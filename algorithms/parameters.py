@@ -26,6 +26,21 @@ def is_unset(parameters, name):
     return value is None or value == "" or (isinstance(value, QVariant) and value.isNull())
 
 
+def training_report():
+    """OUTPUT_HTML of the training algorithms: an optional report (curves, pictures)."""
+    from qgis.core import QgsProcessingParameterFileDestination
+
+    return QgsProcessingParameterFileDestination(
+        "OUTPUT_HTML", "Training report (optional)", "HTML files (*.html)", optional=True,
+        createByDefault=False)
+
+
+def training_report_args(algorithm, parameters, context):
+    path = "" if is_unset(parameters, "OUTPUT_HTML") else \
+        algorithm.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+    return (["--output-html", path], path) if path else ([], None)
+
+
 def flag(name):
     return "--" + name.lower().replace("_", "-")
 

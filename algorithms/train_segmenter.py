@@ -48,6 +48,7 @@ class TrainSegmenter(LrmAlgorithm):
         self.addParameter(P.seed())
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", "Segmenter model", "Model files (*.safetensors)"))
+        self.addParameter(P.training_report())
         self.addOutput(QgsProcessingOutputNumber("BEST_VALIDATION_MIOU", "Best validation mIoU (%)"))
         self.addOutput(QgsProcessingOutputNumber("EPOCHS_RUN", "Epochs run"))
 
@@ -74,8 +75,9 @@ class TrainSegmenter(LrmAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         output = P.model_output(self, parameters, context)
-        args = self.build_args(parameters, context) + ["--output", output]
+        report_args, report = P.training_report_args(self, parameters, context)
+        args = self.build_args(parameters, context) + ["--output", output] + report_args
         result = run_training(self, "train-segmenter", args, feedback, output)
-        return {"OUTPUT": result.get("output", output),
+        return {"OUTPUT": result.get("output", output), "OUTPUT_HTML": result.get("output_html") or report,
                 "BEST_VALIDATION_MIOU": result.get("best_validation_miou"),
                 "EPOCHS_RUN": result.get("epochs_run")}

@@ -112,6 +112,7 @@ class TrainTranslator(LrmAlgorithm):
         self.addParameter(one_shot_size_parameter())
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", "Translator model", "Model files (*.safetensors)"))
+        self.addParameter(P.training_report())
         self.addOutput(QgsProcessingOutputNumber("PARAMETERS", "Trainable parameters (encoder + decoder)"))
         self.addOutput(QgsProcessingOutputNumber("SECONDS_PER_ITERATION", "Seconds per training iteration"))
         self.addOutput(QgsProcessingOutputNumber("BEST_VALIDATION_LOSS", "Best validation loss"))
@@ -146,14 +147,15 @@ class TrainTranslator(LrmAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         output = P.model_output(self, parameters, context)
-        args = self.build_args(parameters, context) + ["--output", output]
+        report_args, report = P.training_report_args(self, parameters, context)
+        args = self.build_args(parameters, context) + ["--output", output] + report_args
         result = run_training(self, "train-translator", args, feedback, output)
         window = result.get("target_window") or []
         used = result.get("perceptual_loss_used") or ""
         if used:
             feedback.pushInfo(f"Losses: {used}, style mixing {result.get('style_mixing')}, "
                               f"one-shot sample {result.get('one_shot_size')} px")
-        return {"OUTPUT": result.get("output", output),
+        return {"OUTPUT": result.get("output", output), "OUTPUT_HTML": result.get("output_html") or report,
                 "PARAMETERS": result.get("parameters"),
                 "SECONDS_PER_ITERATION": result.get("seconds_per_iteration"),
                 "BEST_VALIDATION_LOSS": result.get("best_validation_loss"),

@@ -36,11 +36,16 @@ def add_arguments(parser):
                         help="data-loading processes (-1: 0 on CPU, up to 4 on CUDA)")
     parser.add_argument("--output", required=True, metavar="PATH",
                         help="model file to write (.safetensors)")
+    parser.add_argument("--output-html", default=None, metavar="PATH",
+                        help="optional training report (.html): curves, per-class IoU, confusion matrix")
 
 
 def run(args, reporter):
     from ..classes import load_class_table
     from ..segmenter.train import TrainConfig, train_segmenter
+    from ..training_report import check_report_path, report_or_warn, write_segmenter_report
+
+    check_report_path(args.output_html)
 
     cfg = TrainConfig(
         images=args.images, labels=args.labels, output=args.output,
@@ -51,4 +56,8 @@ def run(args, reporter):
         learning_rate=args.learning_rate, weight_decay=args.weight_decay,
         patience=args.patience, validation_fraction=args.validation_fraction,
         device=args.device, seed=args.seed, num_workers=args.num_workers)
-    return train_segmenter(cfg, reporter)
+    result = train_segmenter(cfg, reporter)
+    if args.output_html:
+        result["output_html"] = report_or_warn(reporter, write_segmenter_report, args.output_html,
+                                               result["output"], result)
+    return result

@@ -44,12 +44,22 @@ def add_arguments(parser):
       help="side of the one-shot target sample in pixels (largest square that fits when "
            "smaller; 0 = patch size)")
     a("--output", required=True, metavar="PATH", help="model file to write (.safetensors)")
+    a("--output-html", default=None, metavar="PATH",
+      help="optional training report (.html): loss curves, before/after pictures")
 
 
 def run(args, reporter):
     from ..translation.config import TranslatorConfig
     from ..translation.registry import get_method
 
+    from ..training_report import check_report_path, report_or_warn, write_translator_report
+
+    check_report_path(args.output_html)
     config = TranslatorConfig.from_args(args).validate()
     method = get_method(config.method)
-    return method.train(config, reporter)
+    result = method.train(config, reporter)
+    if args.output_html:
+        result["output_html"] = report_or_warn(
+            reporter, write_translator_report, args.output_html, result["output"],
+            list(config.sources), result)
+    return result

@@ -101,7 +101,8 @@ def _loss_sum(logits, labels, ignore_value):
 
 
 def validate(model, loader, device, n_classes, ignore_value):
-    """(mean loss per labelled pixel, mIoU in percent) on the validation patches."""
+    """(mean loss per labelled pixel, mIoU in percent, per-class IoU list (None: absent),
+    confusion matrix as nested lists) on the validation patches."""
     model.eval()
     cm = ConfusionMatrix(n_classes)
     total, pixels = 0.0, 0
@@ -115,8 +116,11 @@ def validate(model, loader, device, n_classes, ignore_value):
             pred = logits.argmax(1).cpu().numpy()
             ref = labels.cpu().numpy()
             cm.update(ref, pred, ref != ignore_value)
-    miou = cm.scores()["miou"]
-    return total / max(pixels, 1), (0.0 if miou is None else miou)
+    scores = cm.scores()
+    miou = scores["miou"]
+    per_class = [c["iou"] if c["present"] else None for c in scores["per_class"]]
+    return (total / max(pixels, 1), (0.0 if miou is None else miou), per_class,
+            cm.matrix.tolist())
 
 
 def _train_step(model, images, labels, optimizer, scaler, device, ignore_value):
@@ -143,6 +147,7 @@ def _metadata(cfg, pairs, scaling, weights_info, history, best, n_params, iterat
         "parameters": n_params, "trained_iterations": iterations,
         "best_epoch": best["epoch"], "best_validation_loss": best["loss"],
         "best_validation_miou": best["miou"], "history": history,
+        "best_validation_confusion": best.get("confusion"),
         "training": {"images": [p.image for p in pairs], "labels": [p.label for p in pairs],
                      "batch_size": cfg.batch_size, "epochs": cfg.epochs,
                      "max_iterations": cfg.max_iterations, "learning_rate": cfg.learning_rate,
@@ -218,10 +223,12 @@ def train_segmenter(cfg, reporter):
     with devices.out_of_memory_hint(device, cfg.batch_size, cfg.patch_size):
         # a valid (untrained) model file exists before anything slow happens
         save(snapshot(), [], {"epoch": 0, "iterations": 0, "loss": None, "miou": None})
-        val_loss, val_miou = validate(model, val_loader, device, n_classes, cfg.ignore_value)
+        val_loss, val_miou, val_iou, confusion = validate(model, val_loader, device, n_classes,
+                                                          cfg.ignore_value)
         history = [{"epoch": 0, "iterations": 0, "train_loss": None, "val_loss": val_loss,
-                    "val_miou": val_miou}]
-        best = {"epoch": 0, "iterations": 0, "loss": val_loss, "miou": val_miou}
+                    "val_miou": val_miou, "val_iou": val_iou}]
+        best = {"epoch": 0, "iterations": 0, "loss": val_loss, "miou": val_miou,
+                "confusion": confusion}
         initial_miou = val_miou
         best_state = snapshot()
         save(best_state, history, best)
@@ -249,16 +256,18 @@ def train_segmenter(cfg, reporter):
             if not math.isfinite(train_loss):
                 reporter.warning(f"Epoch {epoch}: the training loss is not finite; training has "
                                  f"diverged. Lower LEARNING_RATE.")
-            val_loss, val_miou = validate(model, val_loader, device, n_classes, cfg.ignore_value)
+            val_loss, val_miou, val_iou, confusion = validate(model, val_loader, device, n_classes,
+                                                              cfg.ignore_value)
             history.append({"epoch": epoch, "iterations": iteration, "train_loss": train_loss,
-                            "val_loss": val_loss, "val_miou": val_miou,
+                            "val_loss": val_loss, "val_miou": val_miou, "val_iou": val_iou,
                             "learning_rate": optimizer.param_groups[0]["lr"]})
             for name, value in (("train_loss", train_loss), ("val_loss", val_loss),
                                 ("val_miou", val_miou)):
                 reporter.metric(name, value, epoch=epoch, iteration=iteration)
             improved = val_loss < best["loss"]
             if improved:
-                best = {"epoch": epoch, "iterations": iteration, "loss": val_loss, "miou": val_miou}
+                best = {"epoch": epoch, "iterations": iteration, "loss": val_loss, "miou": val_miou,
+                        "confusion": confusion}
                 best_state, bad_epochs = snapshot(), 0
                 save(best_state, history, best)
             else:
@@ -286,5 +295,5 @@ def train_segmenter(cfg, reporter):
         "device": devices.describe_device(device), "parameters": n_params,
         "encoder": cfg.encoder, "encoder_weights": weights_info["source"],
         "training_patches": len(train_entries), "validation_patches": len(val_entries),
-        "history": history,
+        "history": history, "best_validation_confusion": best.get("confusion"),
     }

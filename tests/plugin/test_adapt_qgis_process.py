@@ -77,6 +77,12 @@ def test_adapt_end_to_end(tiny_sample, tmp_path):
         assert 0 <= results[key] <= 100
         assert results[key] == pytest.approx(scored[key], abs=1e-9), key
     assert results["PERCEPTUAL_LOSS_USED"] == "weight_free"
+    # the children's training reports sit next to the models and the evaluation links them
+    report = open(results["OUTPUT_HTML"], encoding="utf-8").read()
+    for model in ("translator", "segmenter"):
+        path = out / f"{model}_report.html"
+        assert path.is_file() and "data:image/png;base64," in path.read_text(), model
+        assert f"{model}_report.html</a>" in report
     meta = model_metadata(results["OUTPUT_TRANSLATOR"])
     assert (meta["perceptual_loss"], meta["style_mixing"], meta["one_shot_size"]) == ("weight_free", "spatial", 32)
 
