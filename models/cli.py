@@ -137,6 +137,18 @@ def main(argv=None):
     except KeyboardInterrupt:
         reporter.error("interrupted", kind="cancelled")
         return 130
+    except OSError as exc:
+        import errno
+
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            traceback.print_exc(file=sys.stderr)
+            reporter.error(f"internal error in the LRM backend: OSError: {exc}. The traceback "
+                           f"is in the log; please report it.", kind="internal")
+            return 1
+        from .errors import storage_error
+
+        reporter.error(str(storage_error(exc.filename or os.getcwd(), exc)), kind="storage")
+        return 2
     except MemoryError:
         reporter.error("The worker ran out of memory (RAM). Use a smaller BATCH_SIZE or "
                        "PATCH_SIZE.", kind="device")

@@ -27,8 +27,15 @@ def save_model(path, tensors, metadata):
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".{os.path.basename(path)}.partial")
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    save_file(tensors, tmp, metadata={"format": FORMAT, "lrm": json.dumps(meta)})
-    os.replace(tmp, path)
+    try:
+        save_file(tensors, tmp, metadata={"format": FORMAT, "lrm": json.dumps(meta)})
+        os.replace(tmp, path)  # an earlier model at ``path`` stays until this succeeds
+    except Exception as exc:  # OSError, or safetensors' own error wrapping one
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        from .errors import storage_error
+
+        raise storage_error(path, exc) from None
 
 
 def _header(path):

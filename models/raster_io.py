@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal
 
-from .errors import LrmError
+from .errors import LrmError, storage_error
 
 gdal.UseExceptions()
 
@@ -143,8 +143,13 @@ class RasterWriter:
         if self.dtype not in _NUMPY_TO_GDAL:
             raise LrmError(f"cannot write rasters of type {self.dtype}")
         driver = gdal.GetDriverByName("GTiff")
-        self._ds = driver.Create(self._tmp, width, height, band_count, _NUMPY_TO_GDAL[self.dtype],
-                                 options=GTIFF_OPTIONS)
+        self._ds = None
+        try:
+            self._ds = driver.Create(self._tmp, width, height, band_count,
+                                     _NUMPY_TO_GDAL[self.dtype], options=GTIFF_OPTIONS)
+        except (RuntimeError, OSError) as exc:
+            self.abort()
+            raise storage_error(path, exc) from None
         self._ds.SetGeoTransform(geotransform)
         if projection:
             self._ds.SetProjection(projection)
@@ -169,14 +174,21 @@ class RasterWriter:
         array = np.asarray(array)
         if array.ndim == 2:
             array = array[None]
-        for i, plane in enumerate(array):
-            self._ds.GetRasterBand(i + 1).WriteArray(plane.astype(self.dtype, copy=False), x, y)
+        try:
+            for i, plane in enumerate(array):
+                self._ds.GetRasterBand(i + 1).WriteArray(plane.astype(self.dtype, copy=False), x, y)
+        except (RuntimeError, OSError) as exc:
+            raise storage_error(self.path, exc) from None
 
     def close(self):
         if self._ds is not None:
-            self._ds.FlushCache()
-            self._ds = None
-            os.replace(self._tmp, self.path)
+            try:
+                self._ds.FlushCache()
+                self._ds = None  # closing writes the last blocks and the header
+                os.replace(self._tmp, self.path)
+            except (RuntimeError, OSError) as exc:
+                self.abort()
+                raise storage_error(self.path, exc) from None
             aux = self._tmp + ".aux.xml"
             if os.path.exists(aux):
                 os.replace(aux, self.path + ".aux.xml")

@@ -12,6 +12,7 @@ names, nodata 255 where the input is nodata, a ``.qml`` sidecar (paletted render
 and optionally a float32 confidence raster (probability of the chosen class, nodata -1).
 """
 
+import os
 import time
 
 import numpy as np
@@ -139,15 +140,20 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
             blend_windows(info.width, info.height, len(seg.classes), window, overlap, predict,
                           write, batch_size=batch_size,
                           progress=(lambda f: reporter.progress(100 * f)) if reporter else None)
+        qml = write_paletted_qml(output, seg.classes)  # before the raster appears
     except BaseException:
         class_writer.abort()
         if conf_writer is not None:
             conf_writer.abort()
         raise
-    class_writer.close()
-    if conf_writer is not None:
-        conf_writer.close()
-    qml = write_paletted_qml(output, seg.classes)
+    try:
+        class_writer.close()
+        if conf_writer is not None:
+            conf_writer.close()
+    except BaseException:  # no style file for a raster that never appeared
+        if os.path.exists(qml):
+            os.remove(qml)
+        raise
     seconds = time.perf_counter() - start
     megapixels = info.width * info.height / 1e6
     return {
