@@ -33,10 +33,29 @@ def class_means(images, labels):
     return means
 
 
+def class_gradients(images, labels):
+    """Mean Sobel gradient magnitude (band mean) inside each class, 2 px from its edges."""
+    from scipy import ndimage
+
+    out = {}
+    for c in range(len(NAMES)):
+        values = []
+        for im, lab in zip(images, labels):
+            grad = np.mean([np.hypot(ndimage.sobel(b, 0), ndimage.sobel(b, 1)) for b in im], axis=0)
+            values.append(grad[ndimage.binary_erosion(lab == c, iterations=2)])
+        values = np.concatenate(values)
+        if values.size > 50:
+            out[NAMES[c]] = round(float(values.mean()), 1)
+    return out
+
+
 def main(data, rows):
     src_labels = load(sorted(glob.glob(f"{data}/source/labels/*.tif")))
     target = class_means(load(sorted(glob.glob(f"{data}/target/images/*.tif"))),
                          load(sorted(glob.glob(f"{data}/target/labels/*.tif"))))
+    tgt_images = load(sorted(glob.glob(f"{data}/target/images/*.tif")))
+    tgt_labels = load(sorted(glob.glob(f"{data}/target/labels/*.tif")))
+    print("class gradients  target:", class_gradients(tgt_images, tgt_labels))
     print("class means (band values)  target:", {NAMES[c]: np.round(m).astype(int).tolist() for c, m in target.items()})
     for row in ["<source>"] + rows:
         paths = (sorted(glob.glob(f"{data}/source/images/*.tif")) if row == "<source>"
@@ -46,6 +65,7 @@ def main(data, rows):
             errors = {NAMES[c]: round(float(np.abs(means[c] - target[c]).mean()), 1)
                       for c in means if c in target}
             print(f"{row}: mean |class mean - target class mean| {np.mean(list(errors.values())):.1f}", errors)
+            print(f"{row}: class gradients", class_gradients(load(paths), src_labels))
         confusion = np.zeros((len(NAMES), len(NAMES)), np.int64)
         for path in sorted(glob.glob(f"{row}/classified/*.tif")):
             base = os.path.basename(path)
