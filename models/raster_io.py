@@ -194,7 +194,17 @@ class RasterWriter:
                 os.replace(aux, self.path + ".aux.xml")
 
     def abort(self):
-        self._ds = None
+        # closing a half-written file may fail (full disk): that error is expected and,
+        # raised from the dataset's destructor, could not be caught; silence it
+        use_exceptions = gdal.GetUseExceptions()
+        gdal.DontUseExceptions()
+        gdal.PushErrorHandler("CPLQuietErrorHandler")
+        try:
+            self._ds = None
+        finally:
+            gdal.PopErrorHandler()
+            if use_exceptions:
+                gdal.UseExceptions()
         for p in (self._tmp, self._tmp + ".aux.xml"):
             if os.path.exists(p):
                 os.remove(p)

@@ -115,3 +115,22 @@ def test_evaluation_report_shows_a_dollar_in_a_class_name_as_text(tmp_path):
                             "--output-html", report)
     assert result["per_class"][0]["name"] == name
     assert html.escape(name) in report.read_text(encoding="utf-8")
+
+
+def test_training_reports_escape_class_and_file_names(tmp_path):
+    from segmenter_rasters import train_tiny
+    from translation_rasters import source_and_target
+
+    model = tmp_path / f"{FILE}.safetensors"
+    report = tmp_path / "segmenter.html"
+    train_tiny(tmp_path, "--epochs", 1, "--max-iterations", 2, "--classes", _csv(tmp_path),
+               "--output", model, "--output-html", report)
+    assert_inert(report.read_text(encoding="utf-8"), str(model))
+
+    source, target, _, _ = source_and_target(str(tmp_path))
+    translator = tmp_path / f"{FILE}_t.safetensors"
+    report = tmp_path / "translator.html"
+    run_command("train-translator", "--source", source, "--target", target, "--patch-size", 32,
+                "--batch-size", 2, "--max-iterations", 2, "--one-shot-size", 0, "--device", "cpu",
+                "--output", translator, "--output-html", report)
+    assert_inert(report.read_text(encoding="utf-8"), str(translator))

@@ -87,3 +87,64 @@ def test_cancel_segmenter_training(worker_module, feedback, real_backend, tmp_pa
 
     _, meta = load_model(out, expected_kind="segmenter")
     assert meta["kind"] == "segmenter"
+
+
+def worker_children(marker):
+    """PIDs of running processes whose command line mentions ``marker``."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if marker.encode() in f.read():
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+@pytest.mark.slow
+def test_cancel_adapt_during_its_second_stage(plugin, feedback, real_backend, tmp_path):
+    import subprocess
+
+    import processing
+    from qgis.core import QgsProcessingException
+
+    from conftest import ROOT
+
+    data = tmp_path / "data"
+    subprocess.run([VENV_PYTHON, "-m", "models", "create-sample-data", "--output-folder", str(data),
+                    "--tiles", "2", "--size", "64", "--seed", "5", "--skip-shift-check"],
+                   cwd=ROOT, check=True, capture_output=True)
+    images = sorted(str(p) for p in (data / "source" / "images").glob("*.tif"))
+    labels = sorted(str(p) for p in (data / "source" / "labels").glob("*.tif"))
+    target = sorted(str(p) for p in (data / "target" / "images").glob("*.tif"))[0]
+    out = tmp_path / "adapt"
+    stages = []
+    original = feedback.pushInfo
+
+    def on_info(message):
+        original(message)
+        if message.startswith("Stage 2/4"):  # the translator is trained; translation starts
+            stages.append(time.monotonic())
+            feedback.cancel()
+
+    feedback.pushInfo = on_info
+    with pytest.raises(QgsProcessingException, match="(?i)cancel"):
+        processing.run("lrm:adapt", {
+            "SOURCE": images, "SOURCE_LABELS": labels, "TARGET": target, "PRESET": 1,
+            "PATCH_SIZE": 32, "BATCH_SIZE": 2, "TRANSLATOR_ITERATIONS": 2, "SEGMENTER_ITERATIONS": 2,
+            "DEVICE": "cpu", "PERCEPTUAL_LOSS": 2, "ONE_SHOT_SIZE": 0,
+            "OUTPUT_TRANSLATOR": str(out / "translator.safetensors"),
+            "OUTPUT_SEGMENTER": str(out / "segmenter.safetensors"),
+            "OUTPUT_CLASSIFIED": str(out / "classified.tif"),
+            "OUTPUT_TRANSLATED_FOLDER": str(out / "translated")}, feedback=feedback)
+    seconds = time.monotonic() - stages[0]
+    print(f"lrm:adapt cancelled in stage 2: returned {seconds:.2f} s after cancel")
+    assert seconds < CANCEL_LIMIT_SECONDS
+    assert not worker_children(str(out))  # no worker left running
+    from models.model_file import load_model
+
+    assert load_model(str(out / "translator.safetensors"), expected_kind="translator")  # stage 1 kept
+    assert not (out / "segmenter.safetensors").exists() and not (out / "classified.tif").exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".partial")]

@@ -40,6 +40,24 @@ def make_wheel(folder, name, version, files):
     return path
 
 
+@pytest.fixture(autouse=True)
+def keep_the_interpreter_setting(qgis_app):
+    """These tests write the provider setting: put it back for the rest of the suite."""
+    before = QgsSettings().value(SETTING_KEY)
+    yield
+    if before is None:
+        QgsSettings().remove(SETTING_KEY)
+    else:
+        QgsSettings().setValue(SETTING_KEY, before)
+    try:
+        from processing.core.ProcessingConfig import ProcessingConfig
+
+        if "LRM_PYTHON_INTERPRETER" in ProcessingConfig.settings:
+            ProcessingConfig.settings["LRM_PYTHON_INTERPRETER"].value = before or ""
+    except ImportError:
+        pass
+
+
 @pytest.fixture()
 def wheelhouse(tmp_path):
     """One small wheel whose .pth makes this checkout's .venv packages (torch, smp, ...)
