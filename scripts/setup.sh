@@ -8,6 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 APT_PACKAGES=(qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-venv python3-pip)
+# the desktop test runs the real QGIS window on a virtual display
+[ "${1:-}" = "--test" ] && APT_PACKAGES+=(xvfb)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
