@@ -1,6 +1,6 @@
 """The demo's LRM row alone (quick preset, CPU): translator, translate, segmenter, score.
 
-    .venv/bin/python benchmarks/lrm_row.py DATA OUT
+    .venv/bin/python benchmarks/lrm_row.py DATA OUT [SEED]
 
 DATA is a create-sample-data folder; the split is the demo's (one-shot = first target
 tile, scored on the second half of the target tiles). One thread per run (as in the demo,
@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import experiment as ex  # noqa: E402
 
 
-def main(data, out):
+def main(data, out, seed=0):
     def tiles(domain, kind):
         return sorted(glob.glob(f"{data}/{domain}/{kind}/tile_*.tif"))
 
@@ -27,6 +27,7 @@ def main(data, out):
     tgt, tgt_labels = tiles("target", "images"), tiles("target", "labels")
     half = len(tgt) // 2
     settings = ex.Settings.from_preset("quick", device="cpu")
+    settings.seed = int(seed)  # translator and segmenter seed (the demo uses 0)
     backend = ex.Backend(os.path.join(out, "logs"), threads=1)
     model = os.path.join(out, "translator.safetensors")
     ex.train_translator(backend, "lrm", src, tgt[0], model, settings)
@@ -39,4 +40,4 @@ def main(data, out):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])
