@@ -28,10 +28,10 @@ POLL_SECONDS = 0.2  # how often cancel is checked while the child is quiet
 STDERR_TAIL_LINES = 40
 
 
-def partial_path(path):
-    """Where the backend writes an output until it is complete (models.raster_io.partial_path)."""
+def partial_path(path, pid):
+    """Where worker ``pid`` writes ``path`` until it is complete (models/atomic.py's rule)."""
     folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.partial")
+    return os.path.join(folder, f".{name}.{pid}.partial")
 
 
 def worker_environment():
@@ -143,7 +143,8 @@ class BackendRun:
 
     def _remove_partials(self):
         for out in self.outputs:
-            for path in (partial_path(out), partial_path(out) + ".aux.xml"):
+            partial = partial_path(out, self.process.pid)
+            for path in (partial, partial + ".aux.xml"):
                 if os.path.exists(path):
                     try:
                         os.remove(path)

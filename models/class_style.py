@@ -47,15 +47,6 @@ def paletted_qml(classes, band=1):
 def write_paletted_qml(raster_path, classes, band=1):
     """Write the sidecar next to ``raster_path`` atomically; return its path."""
     path = qml_path(raster_path)
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.partial")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(paletted_qml(classes, band))
-        os.replace(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        from .errors import storage_error
+    from .atomic import write_text_atomically
 
-        raise storage_error(path, exc) from None
-    return path
+    return write_text_atomically(path, paletted_qml(classes, band))

@@ -64,7 +64,9 @@ def write_table(path, scores):
     """Per-class CSV (percent) followed by the mean rows."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.partial")
+    from .atomic import partial_path
+
+    tmp = partial_path(path)
 
     def fmt(v):
         return "" if v is None else f"{v:.4f}"

@@ -25,7 +25,9 @@ def save_model(path, tensors, metadata):
     meta = dict(metadata, format_version=FORMAT_VERSION)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.partial")
+    from .atomic import partial_path
+
+    tmp = partial_path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     try:
         save_file(tensors, tmp, metadata={"format": FORMAT, "lrm": json.dumps(meta)})

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal
 
+from .atomic import partial_path  # noqa: F401  (the one rule, models/atomic.py; used by callers)
 from .errors import LrmError, storage_error
 
 gdal.UseExceptions()
@@ -112,10 +113,6 @@ def nodata_mask(array, nodata_values):
     return mask
 
 
-def partial_path(path):
-    """Where an output is written until it is complete (same folder: rename is atomic)."""
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.partial")
 
 
 def check_output_path(path, extensions=(".tif", ".tiff")):

@@ -106,8 +106,6 @@ class, or the class not in the reference).</p>
 def write_html(path, scores, prediction, reference, classes):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.partial")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(render_html(scores, prediction, reference, classes))
-    os.replace(tmp, path)
-    return path
+    from .atomic import write_text_atomically
+
+    return write_text_atomically(path, render_html(scores, prediction, reference, classes))

@@ -70,10 +70,9 @@ def _page(title, body):
 
 
 def _write(path, text):
-    partial = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.partial")
-    with open(partial, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(partial, path)
+    from .atomic import write_text_atomically
+
+    write_text_atomically(path, text)
 
 
 def translator_curves_png(history):

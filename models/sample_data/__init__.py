@@ -139,10 +139,9 @@ def _write_tile(folder, name, image, labels, geotransform, projection, classes):
 
 
 def _write_text(path, text):
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.partial")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from ..atomic import write_text_atomically
+
+    write_text_atomically(path, text)
 
 
 def _remove_stale_tiles(output_folder, tiles, reporter):

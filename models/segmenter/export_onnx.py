@@ -120,7 +120,9 @@ def export_segmenter(model_path, output, tile_size=0, resolution_cm=None, overla
 
     folder = os.path.dirname(os.path.abspath(output))
     os.makedirs(folder, exist_ok=True)
-    partial = os.path.join(folder, f".{os.path.basename(output)}.partial")
+    from ..atomic import partial_path
+
+    partial = partial_path(output)
     example = torch.zeros(1, int(meta["in_channels"]), tile_size, tile_size)
     try:
         with torch.no_grad():

@@ -43,7 +43,7 @@ elif scenario == "crash":
     os.kill(os.getpid(), 9)
 elif scenario in ("hang", "partial"):
     if scenario == "partial":
-        out = os.path.join(folder, ".out.tif.partial")
+        out = os.path.join(folder, f".out.tif.{os.getpid()}.partial")
         open(out, "w").write("half-written")
     while True:
         emit(type="progress", value=1)
