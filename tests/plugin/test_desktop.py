@@ -21,9 +21,22 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture()
 def display(tmp_path):
-    number = 90 + os.getpid() % 100
-    xvfb = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A fresh Xvfb display (the first free number from a pid-based start)."""
+    import time
+
+    for number in range(90 + os.getpid() % 100, 300):
+        if os.path.exists(f"/tmp/.X11-unix/X{number}") or os.path.exists(f"/tmp/.X{number}-lock"):
+            continue
+        xvfb = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):  # up to 10 s for the server to listen
+            if os.path.exists(f"/tmp/.X11-unix/X{number}") or xvfb.poll() is not None:
+                break
+            time.sleep(0.1)
+        if xvfb.poll() is None:
+            break
+    else:
+        pytest.fail("no Xvfb display could be started")
     yield f":{number}"
     xvfb.terminate()
     xvfb.wait(timeout=10)
