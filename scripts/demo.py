@@ -34,6 +34,7 @@ sys.path.insert(0, ROOT)
 import experiment as ex  # noqa: E402
 
 QGIS_PROCESS = os.path.join(ROOT, "scripts", "qgis_process.sh")
+TICK = re.compile(r"(?m)^\.*(\d{1,3})(?=[.A-Za-z]|$)")  # qgis_process's progress ticks
 CHEAP_METHODS = ("histogram_matching", "fda")
 NAMES = {"lower": "lower baseline (source only)", "lrm": "adapted: LRM (lrm:adapt)",
          "histogram_matching": "histogram matching", "fda": "FDA (beta 0.01)",
@@ -159,7 +160,12 @@ class Demo:
             with proc.stdout:
                 for chunk in iter(lambda: os.read(proc.stdout.fileno(), 4096), b""):
                     text += chunk.decode("utf-8", "replace")
-                    done = re.findall(r"(\d+)\.\.\.", text[-200:])
+                    # ticks ("0", ".", "10", ...) are printed without newlines, so each one ends
+                    # up at the start of the next log line ("10epoch 5/1000: ...")
+                    tail = text[-20000:]
+                    if len(text) > len(tail):  # start at a line start, not mid-line
+                        tail = tail[tail.find("\n") + 1:]
+                    done = [int(v) for v in TICK.findall(tail) if int(v) <= 100]
                     if done:
                         self.progress[name] = float(done[-1])
             proc.wait()
