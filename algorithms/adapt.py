@@ -246,8 +246,10 @@ def link_training_reports(html_path, reports):
         text = f.read()
     block = f"<h2>Training reports</h2><ul>{items}</ul>"
     text = text.replace("</body>", block + "</body>") if "</body>" in text else text + block
-    with open(html_path, "w", encoding="utf-8") as f:
+    partial = f"{html_path}.{os.getpid()}.partial"  # never a half-rewritten report
+    with open(partial, "w", encoding="utf-8") as f:
         f.write(text)
+    os.replace(partial, html_path)
 
 
 def linked(child, parent):

@@ -146,7 +146,8 @@ class BackendInstaller:
                                 stdin=subprocess.DEVNULL, env=env, **kwargs)
         tail = []
         try:
-            os.set_blocking(proc.stdout.fileno(), False) if os.name != "nt" else None
+            if os.name != "nt":  # poll for cancel between reads instead of blocking in one
+                os.set_blocking(proc.stdout.fileno(), False)
             buffer = b""
             while True:
                 if self.cancelled():

@@ -141,10 +141,7 @@ def main(argv=None):
         import errno
 
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
-            traceback.print_exc(file=sys.stderr)
-            reporter.error(f"internal error in the LRM backend: OSError: {exc}. The traceback "
-                           f"is in the log; please report it.", kind="internal")
-            return 1
+            return _internal_error(reporter, exc)
         from .errors import storage_error
 
         reporter.error(str(storage_error(exc.filename or os.getcwd(), exc)), kind="storage")
@@ -153,8 +150,13 @@ def main(argv=None):
         reporter.error("The worker ran out of memory (RAM). Use a smaller BATCH_SIZE or "
                        "PATCH_SIZE.", kind="device")
         return 2
-    except Exception as exc:  # internal error: message for the user, traceback for a bug report
-        traceback.print_exc(file=sys.stderr)
-        reporter.error(f"internal error in the LRM backend: {type(exc).__name__}: {exc}. "
-                       f"The traceback is in the log; please report it.", kind="internal")
-        return 1
+    except Exception as exc:
+        return _internal_error(reporter, exc)
+
+
+def _internal_error(reporter, exc):
+    """A bug: a message for the user, the traceback (stderr) for a bug report; status 1."""
+    traceback.print_exc(file=sys.stderr)
+    reporter.error(f"internal error in the LRM backend: {type(exc).__name__}: {exc}. "
+                   f"The traceback is in the log; please report it.", kind="internal")
+    return 1

@@ -1,7 +1,7 @@
 """A full or read-only disk: a clear StorageError, no half-written output, and an earlier
 model file at the same path left intact. Uses a tiny tmpfs (needs root to mount)."""
 
-import os
+import contextlib
 import shutil
 import subprocess
 
@@ -13,17 +13,25 @@ from models.model_file import load_model
 from segmenter_rasters import run_command, train_tiny, write_raster
 
 
-@pytest.fixture()
-def tiny_disk(tmp_path):
-    """A 160 MiB tmpfs (room for a model file), unmounted afterwards."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(mount)],
+@contextlib.contextmanager
+def tmpfs(folder, options):
+    """A tmpfs mounted on ``folder`` (made here) with ``options``; skips without root."""
+    folder.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
                           capture_output=True)
     if proc.returncode != 0:
         pytest.skip("cannot mount a tmpfs here (needs root)")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path):
+    """A 160 MiB tmpfs (room for a model file), unmounted afterwards."""
+    with tmpfs(tmp_path / "disk", "size=160m") as mount:
+        yield mount
 
 
 def fill(folder):
@@ -68,16 +76,8 @@ def test_a_full_disk_during_training_keeps_the_earlier_model(model, tiny_disk, t
 
 
 def test_a_read_only_disk_is_named(model, tmp_path):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
-                          capture_output=True)
-    if proc.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    with tmpfs(tmp_path / "ro", "ro,size=1m") as folder:
         image = write_raster(tmp_path / "i.tif", np.zeros((3, 64, 64), np.uint8))
         with pytest.raises(LrmError, match="read-only or you lack permission") as raised:
             run_command("classify", "--input", image, "--model", model, "--output", folder / "c.tif")
         assert raised.value.kind == "storage"
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -4,7 +4,6 @@ worker's peak memory bounded by the window size, not by the raster: the peak for
 2048 x 2048 VRT stays within 10% of the peak for a 512 x 512 one (16x the pixels)."""
 
 import os
-import resource
 import subprocess
 import sys
 
