@@ -13,7 +13,7 @@ METHODS = ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan"]
 METHOD_NAMES = ["LRM one-shot translator (paper)", "Histogram matching", "Fourier domain adaptation (FDA)",
                 "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)"]
 
-# LRM loss family (backend --perceptual-loss; models/translator/perceptual.py).
+# LRM loss family (backend --perceptual-loss; models/translation/methods/lrm/perceptual.py).
 PERCEPTUAL_LOSSES = ["auto", "vgg19_imagenet", "weight_free", "vgg19_random"]
 PERCEPTUAL_LOSS_NAMES = [
     "auto (VGG19 losses when ImageNet weights are found, else weight-free)",

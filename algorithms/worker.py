@@ -2,7 +2,7 @@
 
 The child is ``<interpreter> -m models <command> --jsonl ...`` with the plugin folder
 as its working directory and only entry on PYTHONPATH. It writes JSON lines on
-stdout (see models/reporting.py): progress, info, warning, metric, and one result or
+stdout (see models/runtime/reporting.py): progress, info, warning, metric, and one result or
 one error. Torch therefore never loads into QGIS's interpreter, a crash or
 out-of-memory in the child cannot take QGIS down, and cancel ends the child at once
 (freeing a GPU immediately).
@@ -22,14 +22,14 @@ from qgis.core import QgsProcessingException
 from .interpreter import find_interpreter, plugin_root
 
 # The worker exits by itself when this process dies: it watches the stdin pipe given
-# to it below (models/parent_watch.py; the variable's name is tied by a test).
+# to it below (models/runtime/parent_watch.py; the variable's name is tied by a test).
 EXIT_WITH_PARENT_VARIABLE = "LRM_EXIT_WITH_PARENT"
 POLL_SECONDS = 0.2  # how often cancel is checked while the child is quiet
 STDERR_TAIL_LINES = 40
 
 
 def partial_path(path, pid):
-    """Where worker ``pid`` writes ``path`` until it is complete (models/atomic.py's rule)."""
+    """Where worker ``pid`` writes ``path`` until it is complete (models/storage/atomic.py's rule)."""
     folder, name = os.path.split(os.path.abspath(path))
     return os.path.join(folder, f".{name}.{pid}.partial")
 

@@ -41,7 +41,7 @@ def vgg_file(folder):
     import torch
     import torchvision
 
-    from models.translator.vgg import LAYERS, VGG19_FILENAME
+    from models.translation.methods.lrm.vgg import LAYERS, VGG19_FILENAME
 
     features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])
     state = {f"features.{k}": v for k, v in features.state_dict().items()
@@ -56,7 +56,7 @@ def structure_figures():
     import torch
     import torch.nn.functional as F
 
-    from models.translator.weight_free import structure_loss
+    from models.translation.methods.lrm.weight_free import structure_loss
 
     torch.manual_seed(0)
     x = F.avg_pool2d(torch.randn(4, 3, 128, 128), 5, 1, 2) * 3
@@ -84,9 +84,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     import torch
 
-    from models.reporting import Reporter
+    from models.runtime.reporting import Reporter
     from models.translation.config import TranslatorConfig
-    from models.translator.train import train
+    from models.translation.methods.lrm.train import train
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_methods.py [--iterations 3] [--methods lrm,cyclegan]
 
 Every method is trained through its own ``train(config, reporter)`` (the code users
-run, LRM included: ``models.translator``), for a few iterations on synthetic 8-bit
+run, LRM included: ``models.translation.methods.lrm``), for a few iterations on synthetic 8-bit
 rasters, and its ``seconds_per_iteration`` is reported: the mean wall-clock time of an
 iteration, data reading included, the first (warm-up) iteration left out; every
 method measures it the same way. Settings: 128x128 patches, batch 4 on CPU; and, when
@@ -30,7 +30,7 @@ os.environ.setdefault("LRM_OFFLINE", "1")
 
 from osgeo import gdal, osr  # noqa: E402
 
-from models.reporting import Reporter  # noqa: E402
+from models.runtime.reporting import Reporter  # noqa: E402
 from models.translation.config import TranslatorConfig  # noqa: E402
 from models.translation.registry import get_method, method_names  # noqa: E402
 

@@ -28,9 +28,9 @@ os.environ.setdefault("LRM_OFFLINE", "1")
 
 def make_model(path, encoder, patch=512):
     """An untrained segmenter model file with the metadata classify needs."""
-    from models.classes import default_classes
-    from models.model_file import save_model
-    from models.segmenter.network import DECODER_CHANNELS, build_unet
+    from models.labels.classes import default_classes
+    from models.storage.model_file import save_model
+    from models.segmentation.network import DECODER_CHANNELS, build_unet
 
     classes = default_classes()
     model = build_unet(encoder, 3, len(classes))
@@ -99,7 +99,7 @@ def main():
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import torch
 
-    from models.tiling import window_grid
+    from models.raster.tiling import window_grid
 
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, torch threads "
           f"{torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")

@@ -37,7 +37,7 @@ os.environ.setdefault("LRM_OFFLINE", "1")
 
 from osgeo import gdal, osr  # noqa: E402
 
-from models.reporting import Reporter  # noqa: E402
+from models.runtime.reporting import Reporter  # noqa: E402
 from models.translation.config import TranslatorConfig  # noqa: E402
 
 ONESHOT = os.path.join(os.path.dirname(ROOT), "shared", "data", "isprs_oneshot")
@@ -70,7 +70,7 @@ def synthetic(path, side, mean, seed, block=1024):
 
 
 def train(folder, name, patch, batch, iterations, device, source_side=None):
-    from models.translator import method as lrm
+    from models.translation.methods.lrm import method as lrm
 
     side = source_side or 4 * patch
     source = synthetic(os.path.join(folder, f"{name}_source.tif"), side, (70, 90, 60), 1)
@@ -148,8 +148,8 @@ def _watch_peak(proc, peak):
 def bench_losses():
     import torch
 
-    from models.translator.losses import PerceptualLoss
-    from models.translator.vgg import load_vgg19
+    from models.translation.methods.lrm.losses import PerceptualLoss
+    from models.translation.methods.lrm.vgg import load_vgg19
 
     torch.manual_seed(0)  # the same random VGG19 every run when no weights are found
     vgg, source_of_weights = load_vgg19(None, Reporter())
@@ -174,7 +174,7 @@ def _oneshot_pair(side):
 
 
 def bench_scaling(folder, epochs):
-    from models.translator import network, train as train_module
+    from models.translation.methods.lrm import network, train as train_module
 
     pair = _oneshot_pair(512)
     paths = []

@@ -9,7 +9,7 @@
   per tile.
 * Pipeline steps with the settings of an lrm:adapt preset (``Settings``).
 * Scores over several tiles: the confusion matrices returned by ``evaluate`` are
-  summed and scored with ``models.metrics.scores_from_matrix`` (so a large tile
+  summed and scored with ``models.evaluation.metrics.scores_from_matrix`` (so a large tile
   weighs more than a small one, exactly as if the tiles were one raster).
 * ``run_pool``: independent runs side by side (each in its own child processes).
 
@@ -34,8 +34,8 @@ if ROOT not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from models.classes import load_class_table  # noqa: E402
-from models.metrics import scores_from_matrix  # noqa: E402
+from models.labels.classes import load_class_table  # noqa: E402
+from models.evaluation.metrics import scores_from_matrix  # noqa: E402
 
 
 class ExperimentError(RuntimeError):
@@ -282,9 +282,10 @@ def clock(start):
 # -- worker mode: many backend commands in one process ---------------------------------
 
 def _worker(spec_path):
-    from models import cli
+    from models.cli import main as cli
+    from models.runtime import dependencies
     from models.errors import LrmError
-    from models.reporting import JsonLinesReporter
+    from models.runtime.reporting import JsonLinesReporter
 
     with open(spec_path, encoding="utf-8") as f:
         jobs = json.load(f)
@@ -305,11 +306,11 @@ def _worker(spec_path):
             obj["job"] = self.index
             super()._emit(obj)
 
-    cli.check_backend_dependencies()
+    dependencies.check_backend_dependencies()
     for index, (name, argv) in enumerate(jobs):
         reporter = JobReporter(index)
         try:
-            module = importlib.import_module(f"models.commands.{cli.COMMANDS[name]}")
+            module = importlib.import_module(f"models.cli.commands.{cli.COMMANDS[name]}")
             args = cli.build_parser({name: module}).parse_args([name, *argv])
             reporter.result(module.run(args, reporter) or {})
         except LrmError as exc:

@@ -88,7 +88,7 @@ def structure_correlation(a, b):
 
 
 def train_and_translate(row, args, out):
-    from models.reporting import Reporter
+    from models.runtime.reporting import Reporter
     from models.translation.apply import translate_raster
     from models.translation.config import TranslatorConfig
     from models.translation.registry import get_method

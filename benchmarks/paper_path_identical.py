@@ -28,10 +28,10 @@ os.environ["LRM_OFFLINE"] = "1"
 import torch, torchvision
 torch.set_num_threads(1)
 from translation_rasters import source_and_target
-from models.translator import vgg as vgg_module
+from models.translation.methods.lrm import vgg as vgg_module
 from models.translation.config import TranslatorConfig
-from models.translator.train import train
-from models.reporting import Reporter
+from models.translation.methods.lrm.train import train
+from models.runtime.reporting import Reporter
 source, target, _, _ = source_and_target(folder)
 torch.manual_seed(3)
 features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])

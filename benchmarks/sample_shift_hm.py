@@ -9,7 +9,7 @@ classifier of ``models/sample_data/shift.py`` is trained on
 
   (a) the source tiles (no adaptation, the lower bound),
   (b) the source tiles histogram-matched per band to ONE target tile (tile 0), with the
-      project's own method (``models/methods/histogram_matching.py``: the lookup table
+      project's own method (``models/translation/methods/histogram_matching.py``: the lookup table
       from the histogram of every source pixel to the one-shot target values, applied
       like ``lrm:translate`` does, rounded and clipped to uint8),
   (c) the target tiles (the upper bound: the target is learnable),
@@ -29,7 +29,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from models.methods.histogram_matching import HistogramTranslator, matching_table  # noqa: E402
+from models.translation.methods.histogram_matching import HistogramTranslator, matching_table  # noqa: E402
 from models.sample_data import SHIFTS, domains, generate_tile  # noqa: E402
 from models.sample_data.shift import measure_domain_shift  # noqa: E402
 

@@ -5,7 +5,7 @@
 Takes a PATCH x PATCH crop (top-left) of the first source tile and of the first target tile
 (model units: 0..255), builds the ``vgg19_random`` network with torch seed SEED, and prints
 the RMS of its relu1_2..relu4_3 features on the source crop, and the content and style
-losses (models/translator/losses.py) of three candidate "translations": copying the
+losses (models/translation/methods/lrm/losses.py) of three candidate "translations": copying the
 target, not translating at all, and a per-band mean shift to the target's means.
 """
 
@@ -21,8 +21,8 @@ from osgeo import gdal
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from models.translator.losses import PerceptualLoss  # noqa: E402
-from models.translator.vgg import STYLE_LAYERS, random_vgg19  # noqa: E402
+from models.translation.methods.lrm.losses import PerceptualLoss  # noqa: E402
+from models.translation.methods.lrm.vgg import STYLE_LAYERS, random_vgg19  # noqa: E402
 
 
 def crop(path, size):

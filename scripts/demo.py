@@ -180,7 +180,7 @@ class Demo:
 
     @staticmethod
     def translator_figures(answer, translator):
-        from models.model_file import read_metadata
+        from models.storage.model_file import read_metadata
 
         meta = read_metadata(translator, "translator")
         figures = {"translator_parameters": meta.get("parameters"),

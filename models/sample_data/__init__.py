@@ -20,9 +20,9 @@ import re
 import numpy as np
 from osgeo import osr
 
-from ..classes import default_classes
+from ..labels.classes import default_classes
 from ..errors import LrmError
-from ..raster_io import RasterWriter
+from ..raster.io import RasterWriter
 from .layout import make_scene
 from .render import SENSOR_SEASON, SOURCE, TARGET, render
 from .shift import measure_domain_shift
@@ -139,7 +139,7 @@ def _write_tile(folder, name, image, labels, geotransform, projection, classes):
 
 
 def _write_text(path, text):
-    from ..atomic import write_text_atomically
+    from ..storage.atomic import write_text_atomically
 
     write_text_atomically(path, text)
 
@@ -166,7 +166,7 @@ def create_sample_data(output_folder, tiles=6, size=256, seed=0, reporter=None,
                        source_pixel_size=None, target_pixel_size=None, measure_shift=True,
                        shift="radiometric"):
     """Write the sample data set; return the result dict of the CLI command."""
-    from ..reporting import Reporter
+    from ..runtime.reporting import Reporter
 
     reporter = reporter or Reporter()
     styles = domains(shift)

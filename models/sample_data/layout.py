@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-# Class indices (ISPRS order, as in models.classes.default_classes()).
+# Class indices (ISPRS order, as in models.labels.classes.default_classes()).
 CLUTTER, BUILDING, LOW_VEGETATION, TREE, CAR, IMPERVIOUS = range(6)
 
 # Materials: several per class, each rendered with its own spectrum and texture.

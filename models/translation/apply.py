@@ -2,7 +2,7 @@
 
 Windows of the model's preferred size (the training patch size for LRM) slide over the
 raster with OVERLAP pixels of overlap and are blended with linear ramps
-(``models.tiling.blend_windows``), so memory is bounded by one strip of windows, not
+(``models.raster.tiling.blend_windows``), so memory is bounded by one strip of windows, not
 by the raster. Each window is read at an offset aligned to the method's
 ``window_multiple`` (the extra pixels on its left/top are cropped again) and padded on
 its right/bottom to a multiple of it.
@@ -15,19 +15,17 @@ disturb their neighbours, and marked NaN through the blending); a translated val
 pixel that happens to equal the nodata value is moved by one step so it stays valid.
 """
 
-import contextlib
 import time
 
 import numpy as np
-import torch
 from osgeo import gdal
 
-from ..devices import describe_device, out_of_memory_hint, resolve_device
+from ..runtime.devices import describe_device, flush_denormals, out_of_memory_hint, resolve_device
 from ..errors import LrmError
-from ..model_file import load_model
-from ..raster_io import (RasterWriter, cast_to_dtype, check_output_path, nodata_mask,
+from ..storage.model_file import load_model
+from ..raster.io import (RasterWriter, cast_to_dtype, check_output_path, nodata_mask,
                          open_raster, raster_info, read_window)
-from ..tiling import blend_windows, effective_overlap
+from ..raster.tiling import blend_windows, effective_overlap
 from .registry import get_method
 from .sampling import fill_nodata
 
@@ -61,21 +59,6 @@ def _keep_valid(values, nodata, dtype):
     return values
 
 
-@contextlib.contextmanager
-def flush_denormals():
-    """Flush denormal floats to zero while the block runs (restored afterwards).
-
-    Tiny activations in flat image areas become denormals, which made the translator's
-    CPU kernels ~5x slower when measured; zero instead changes nothing visible."""
-    for dtype in (np.float16, np.float32, np.float64):  # numpy caches these; computed
-        np.finfo(dtype)                                 # under flushing they warn
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
-
-
 def check_bands(translator, info, meta, model_path, reporter):
     needed = max(translator.bands)
     if needed > info.band_count:
@@ -98,7 +81,7 @@ def check_bands(translator, info, meta, model_path, reporter):
 
 def translate_raster(input_path, model_path, output, overlap=64, batch_size=4, device="auto",
                      window=None, reporter=None):
-    from ..reporting import Reporter
+    from ..runtime.reporting import Reporter
 
     reporter = reporter or Reporter()
     with flush_denormals():

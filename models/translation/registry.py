@@ -12,7 +12,7 @@ A method module provides two functions:
     :mod:`models.translation.sampling` (band/size checks, target window, source
     patches, input scaling) so that every method rejects bad input the same way.
     The function writes the model file at ``config.output`` with
-    :func:`models.model_file.save_model` (atomic; save early and whenever the model
+    :func:`models.storage.model_file.save_model` (atomic; save early and whenever the model
     improves, so a killed worker leaves a valid file) and returns the result fields:
     at least ``output``, ``parameters`` (int; 0 for parameter-free methods),
     ``seconds_per_iteration`` (None when there are no iterations),
@@ -27,7 +27,7 @@ A method module provides two functions:
     else ``load`` needs (nothing outside the file may be needed to translate).
 
 ``load(tensors, meta, device) -> Translator``
-    ``tensors``/``meta`` come from :func:`models.model_file.load_model`. Raise LrmError
+    ``tensors``/``meta`` come from :func:`models.storage.model_file.load_model`. Raise LrmError
     when the file is unusable (wrong architecture version, missing tensors).
     A Translator has:
 
@@ -56,11 +56,11 @@ from ..errors import LrmError
 # METHOD name -> module (relative to the ``models`` package). The order is the order of
 # the Processing enum (QGIS passes enum indices): append new methods at the end.
 METHODS = {
-    "lrm": "models.translator.method",
-    "histogram_matching": "models.methods.histogram_matching",
-    "fda": "models.methods.fda",
-    "cyclegan": "models.methods.cyclegan",
-    "colormapgan": "models.methods.colormapgan",
+    "lrm": "models.translation.methods.lrm.method",
+    "histogram_matching": "models.translation.methods.histogram_matching",
+    "fda": "models.translation.methods.fda",
+    "cyclegan": "models.translation.methods.cyclegan",
+    "colormapgan": "models.translation.methods.colormapgan",
 }
 
 

@@ -24,8 +24,8 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import LrmError
-from ..raster_io import nodata_mask, open_raster, parse_bands, raster_info, read_window
-from ..tiling import window_starts
+from ..raster.io import nodata_mask, open_raster, parse_bands, raster_info, read_window
+from ..raster.tiling import window_starts
 from .config import MIN_PATCH_SIZE
 
 OVERVIEW_SIDE = 1024

@@ -62,7 +62,7 @@ def make_pair(folder, name, size=128, seed=0, n_classes=3):
 
 
 class RecordingReporter:
-    """Collects what a command reports (a models.reporting.Reporter look-alike)."""
+    """Collects what a command reports (a models.runtime.reporting.Reporter look-alike)."""
 
     def __init__(self, on_progress=None):
         self.infos, self.warnings, self.metrics, self.percents = [], [], [], []
@@ -83,7 +83,7 @@ class RecordingReporter:
         self.metrics.append((name, value, context))
 
     def scaled(self, start, end):
-        from models.reporting import ScaledReporter
+        from models.runtime.reporting import ScaledReporter
 
         return ScaledReporter(self, start, end)
 
@@ -92,9 +92,9 @@ def run_command(name, *argv, reporter=None):
     """Parse ``argv`` with the real CLI parser and run the command in this process."""
     import importlib
 
-    from models.cli import COMMANDS, build_parser
+    from models.cli.main import COMMANDS, build_parser
 
-    module = importlib.import_module(f"models.commands.{COMMANDS[name]}")
+    module = importlib.import_module(f"models.cli.commands.{COMMANDS[name]}")
     args = build_parser({name: module}).parse_args([name, *[str(a) for a in argv]])
     reporter = reporter or RecordingReporter()
     return module.run(args, reporter), reporter

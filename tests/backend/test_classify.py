@@ -10,9 +10,9 @@ import pytest
 import torch
 from osgeo import gdal
 
-from models.classes import load_class_table
+from models.labels.classes import load_class_table
 from models.errors import LrmError
-from models.model_file import save_model
+from models.storage.model_file import save_model
 from segmenter_rasters import (CLASS_MEANS, GEOTRANSFORM, THREE_CLASSES, block_labels, image_for,
                                run_command, train_tiny, write_raster)
 
@@ -80,8 +80,8 @@ def test_classified_raster_has_table_names_style_georeferencing_and_nodata(model
 def test_windows_are_blended_and_reassembled_without_seams(model_path, tmp_path, monkeypatch):
     """With a per-pixel stand-in for the network, the windowed result must equal the per-pixel
     answer exactly: any offset, seam or wrongly blended overlap would show."""
-    from models.model_file import read_metadata
-    from models.segmenter import predict
+    from models.storage.model_file import read_metadata
+    from models.segmentation import predict
 
     def per_pixel(self, batch):
         return torch.softmax(torch.from_numpy(batch[:, :3] * 3.0), dim=1).numpy()

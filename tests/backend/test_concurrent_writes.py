@@ -14,7 +14,7 @@ WRITER = """
 import sys, time
 import numpy as np
 sys.path.insert(0, {root!r})
-from models.raster_io import RasterWriter
+from models.raster.io import RasterWriter
 value, delay, path = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 with RasterWriter(path, 64, 64, 1, np.uint8, (0, 1, 0, 0, 0, -1), "") as writer:
     for row in range(0, 64, 8):

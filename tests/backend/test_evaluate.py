@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models.errors import LrmError
-from models.metrics import ConfusionMatrix
+from models.evaluation.metrics import ConfusionMatrix
 from segmenter_rasters import GEOTRANSFORM, run_command, write_raster
 
 CLASSES = "0 a 255,0,0; 1 b 0,255,0; 2 c 0,0,255; 3 d 255,255,0"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from models.classes import load_class_table
+from models.labels.classes import load_class_table
 from models.errors import LrmError
 from segmenter_rasters import THREE_CLASSES, block_labels, image_for, run_command, train_tiny, write_raster
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models.errors import LrmError
-from models.model_file import load_model
+from models.storage.model_file import load_model
 from segmenter_rasters import run_command, train_tiny, write_raster
 
 

@@ -51,7 +51,7 @@ def test_backend_runs_with_qgis_unimportable(tmp_path):
     blocker = tmp_path / "qgis"
     blocker.mkdir()
     (blocker / "__init__.py").write_text("raise ImportError('qgis is blocked in this test')\n")
-    code = ("import importlib, pkgutil, models, models.commands\n"
+    code = ("import importlib, pkgutil, models, models.cli.commands\n"
             "for m in pkgutil.walk_packages(models.__path__, 'models.'):\n"
             "    importlib.import_module(m.name)\n"
             "print('ok')\n")
@@ -59,3 +59,70 @@ def test_backend_runs_with_qgis_unimportable(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "ok"
+
+
+def _backend_modules():
+    """Dotted module name -> path, for every module of models/ (packages by their name)."""
+    modules = {}
+    for path in _python_files("models"):
+        name = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+        modules[name[:-len(".__init__")] if name.endswith(".__init__") else name] = path
+    return modules
+
+
+def _imported_backend_modules(name, path, modules):
+    """Backend modules that module ``name`` imports: relative imports anywhere in the file
+    (function-level ones too) and module names in string constants (lazy imports)."""
+    package = name if path.endswith("__init__.py") else name.rsplit(".", 1)[0]
+    tree = ast.parse(open(path, encoding="utf-8").read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+            target = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                yield f"{target}.{alias.name}" if f"{target}.{alias.name}" in modules else target
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in modules:
+            yield node.value
+
+
+def _import_cycles(graph):
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(module):
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph[module]:
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while not component or component[-1] != module:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in graph:
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_backend_has_no_import_cycles():
+    """No cycle among models/ modules, counting function-level and string-named (lazy)
+    imports, which hide cycles from a plain import at start-up."""
+    modules = _backend_modules()
+    graph = {name: {m for m in _imported_backend_modules(name, path, modules)
+                    if m in modules and m != name}
+             for name, path in modules.items()}
+    assert graph["models.translation.registry"], "the lazy method registry must be seen"
+    assert _import_cycles(graph) == []
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert _import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -1,4 +1,4 @@
-"""Label reading and colour <-> index conversion (models.labels, convert-labels)."""
+"""Label reading and colour <-> index conversion (models.labels.rasters, convert-labels)."""
 
 import os
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from models.classes import default_classes, load_class_table
+from models.labels.classes import default_classes, load_class_table
 from models.errors import LrmError
-from models.labels import (LabelReader, OffendingValues, check_ignore_value, check_indices,
+from models.labels.rasters import (LabelReader, OffendingValues, check_ignore_value, check_indices,
                            colors_to_index, index_to_colors, parse_label_format)
 from segmenter_rasters import GEOTRANSFORM, read_raster, run_command, write_raster
 

@@ -8,12 +8,12 @@ import pytest
 from osgeo import gdal, osr
 
 from models.errors import LrmError
-from models.methods.colormapgan import ColourTable, colour_index
-from models.methods.common import count_parameters
-from models.methods.gan_networks import patch_discriminator, resnet_generator
-from models.model_file import load_model
-from models.raster_io import raster_info
-from models.reporting import Reporter
+from models.translation.methods.colormapgan import ColourTable, colour_index
+from models.translation.methods.common import count_parameters
+from models.translation.methods.gan_networks import patch_discriminator, resnet_generator
+from models.storage.model_file import load_model
+from models.raster.io import raster_info
+from models.runtime.reporting import Reporter
 from models.translation.apply import translate_raster
 from models.translation.config import TranslatorConfig
 from models.translation.registry import get_method

@@ -12,11 +12,11 @@ from osgeo import gdal, osr
 from scipy.stats import wasserstein_distance
 
 from models.errors import LrmError
-from models.methods import fda
-from models.methods.histogram_matching import source_histograms
-from models.model_file import load_model
-from models.raster_io import raster_info
-from models.reporting import Reporter
+from models.translation.methods import fda
+from models.translation.methods.histogram_matching import source_histograms
+from models.storage.model_file import load_model
+from models.raster.io import raster_info
+from models.runtime.reporting import Reporter
 from models.translation.apply import translate_raster
 from models.translation.config import TranslatorConfig
 from models.translation.registry import get_method, method_names

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from models.metrics import ConfusionMatrix, scores_from_matrix
+from models.evaluation.metrics import ConfusionMatrix, scores_from_matrix
 
 NAMES = ["a", "b", "c", "d"]
 # reference and prediction of 9 pixels; the last reference pixel is ignored (255)

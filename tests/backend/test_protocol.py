@@ -62,7 +62,7 @@ def test_split_file_is_checked(sample, tmp_path):
 
 
 def test_one_shot_windows_round_trip_through_the_translator_sampling(sample):
-    from models.raster_io import raster_info
+    from models.raster.io import raster_info
     from models.translation.sampling import extent_to_window
 
     tiles = sorted(str(p) for p in (sample / "target" / "images").iterdir())

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT
 from html_checks import assert_inert
-from models.raster_io import RasterWriter
+from models.raster.io import RasterWriter
 from segmenter_rasters import GEOTRANSFORM, run_command, utm_wkt, write_raster
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
-from models.classes import default_classes, load_class_table
+from models.labels.classes import default_classes, load_class_table
 from models.errors import LrmError
 from models.sample_data import DOMAINS, create_sample_data, generate_tile
 from models.sample_data.shift import GaussianClassifier, measure_domain_shift, pixel_features
@@ -277,7 +277,7 @@ def test_fewer_tiles_remove_stale_tiles_of_an_earlier_run(tmp_path):
 
 def _cli(*args):
     env = dict(os.environ, PYTHONPATH=ROOT)
-    code = ("import sys; from models.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import sys; from models.cli.main import main; rc = main(sys.argv[1:]); "
             "sys.stderr.write('TORCH_LOADED=%s\\n' % ('torch' in sys.modules)); sys.exit(rc)")
     return subprocess.run([sys.executable, "-c", code, "create-sample-data", "--jsonl", *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)

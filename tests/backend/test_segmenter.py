@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.classes import load_class_table
+from models.labels.classes import load_class_table
 from models.errors import DeviceError, LrmError
-from models.model_file import load_model, read_metadata
-from models.segmenter.encoder_weights import initialise_encoder
-from models.segmenter.network import DECODER_CHANNELS, build_unet, count_parameters
+from models.storage.model_file import load_model, read_metadata
+from models.segmentation.encoder_weights import initialise_encoder
+from models.segmentation.network import DECODER_CHANNELS, build_unet, count_parameters
 from segmenter_rasters import (GEOTRANSFORM, THREE_CLASSES, RecordingReporter, block_labels,
                                image_for, make_pair, run_command, train_tiny, write_raster)
 
@@ -229,7 +229,7 @@ def test_cancel_leaves_a_valid_model_uint16_four_bands_colour_labels(tmp_path):
 
 
 def test_gpu_out_of_memory_becomes_a_helpful_error(tmp_path, monkeypatch):
-    import models.segmenter.train as train
+    import models.segmentation.train as train
 
     def oom(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")

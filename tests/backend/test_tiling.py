@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from models.errors import LrmError
-from models.reporting import Reporter
-from models.tiling import blend_windows, effective_overlap, pad_to_multiple, window_grid
+from models.runtime.reporting import Reporter
+from models.raster.tiling import blend_windows, effective_overlap, pad_to_multiple, window_grid
 
 
 @pytest.mark.parametrize("width,height,window,overlap", [(100, 70, 32, 8), (32, 32, 32, 0), (20, 50, 32, 16),

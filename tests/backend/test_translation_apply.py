@@ -11,12 +11,12 @@ import pytest
 import torch
 from osgeo import gdal
 
-from models.model_file import load_model, save_model
-from models.raster_io import partial_path, raster_info
-from models.reporting import Reporter
+from models.storage.model_file import load_model, save_model
+from models.raster.io import partial_path, raster_info
+from models.runtime.reporting import Reporter
 from models.translation import apply as apply_module
 from models.translation.apply import translate_raster
-from models.translator import method as lrm
+from models.translation.methods.lrm import method as lrm
 from translation_rasters import (ROOT, RecordingReporter, one_torch_thread, read,  # noqa: F401
                                  source_and_target, texture, tiny_config, write_raster)
 

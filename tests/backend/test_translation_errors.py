@@ -12,15 +12,15 @@ import torch
 from safetensors.torch import save_file
 
 from models.errors import LrmError
-from models.model_file import save_model
-from models.raster_io import partial_path
-from models.reporting import Reporter
+from models.storage.model_file import save_model
+from models.raster.io import partial_path
+from models.runtime.reporting import Reporter
 from models.translation.apply import translate_raster
 from models.translation.sampling import check_inputs
 from models.translation.scaling import InputScaling
-from models.translator import method as lrm
-from models.translator.network import Generator
-from models.translator.save import save_translator
+from models.translation.methods.lrm import method as lrm
+from models.translation.methods.lrm.network import Generator
+from models.translation.methods.lrm.save import save_translator
 from translation_rasters import (GEOTRANSFORM, ROOT, one_torch_thread, texture,  # noqa: F401
                                  tiny_config, write_raster)
 

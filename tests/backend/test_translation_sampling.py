@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from scipy.stats import wasserstein_distance
 
-from models.raster_io import open_raster, raster_info
-from models.reporting import Reporter
-from models.tiling import window_starts
+from models.raster.io import open_raster, raster_info
+from models.runtime.reporting import Reporter
+from models.raster.tiling import window_starts
 from models.translation.apply import translate_raster
 from models.translation.sampling import SourcePatches, extent_to_window, target_window
 from models.translation.scaling import InputScaling
-from models.translator import method as lrm
+from models.translation.methods.lrm import method as lrm
 from translation_rasters import (GEOTRANSFORM, ONESHOT, one_torch_thread, read,  # noqa: F401
                                  texture, tiny_config, write_raster)
 

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from models.errors import LrmError
-from models.model_file import load_model, read_metadata
+from models.storage.model_file import load_model, read_metadata
 from models.translation.apply import translate_raster
 from models.translation.scaling import InputScaling
-from models.translator import method as lrm
-from models.translator import perceptual
-from models.translator import weight_free as wf
-from models.translator.network import Generator
+from models.translation.methods.lrm import method as lrm
+from models.translation.methods.lrm import perceptual
+from models.translation.methods.lrm import weight_free as wf
+from models.translation.methods.lrm.network import Generator
 from translation_rasters import (RecordingReporter, one_torch_thread, read,  # noqa: F401
                                  source_and_target, texture, tiny_config, write_raster,
                                  write_vgg19_weights)
@@ -204,7 +204,7 @@ def test_one_shot_sample_is_one_shot_size_or_the_largest_square_that_fits(raster
 
 
 def test_one_shot_size_is_shared_by_the_other_methods(rasters):
-    from models.methods import histogram_matching
+    from models.translation.methods import histogram_matching
 
     folder, source, target = rasters
     config = tiny_config(source, target, folder / "hm.safetensors", method="histogram_matching",
@@ -287,8 +287,8 @@ def test_anchored_translator_keeps_each_material_on_its_own_target_colour(tmp_pa
 
 def _weight_free_trainer(total_steps):
     from models.translation.config import TranslatorConfig
-    from models.translator.network import Discriminator
-    from models.translator.trainer import Trainer
+    from models.translation.methods.lrm.network import Discriminator
+    from models.translation.methods.lrm.trainer import Trainer
 
     torch.manual_seed(0)
     rng = np.random.default_rng(0)

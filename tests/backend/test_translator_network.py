@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from models.errors import LrmError
-from models.reporting import Reporter
-from models.translator import vgg as vgg_module
-from models.translator.losses import gram
-from models.translator.method import mirror_index, tile_style
-from models.translator.network import (BatchInstanceNorm2d, Discriminator, Generator,
+from models.runtime.reporting import Reporter
+from models.translation.methods.lrm import vgg as vgg_module
+from models.translation.methods.lrm.losses import gram
+from models.translation.methods.lrm.method import mirror_index, tile_style
+from models.translation.methods.lrm.network import (BatchInstanceNorm2d, Discriminator, Generator,
                                        count_parameters)
 from translation_rasters import RecordingReporter, one_torch_thread, write_vgg19_weights  # noqa: F401
 
@@ -66,7 +66,7 @@ def test_training_batch_of_one_still_gives_batch_norm_two_images():
     """BATCH_SIZE 1: the source is encoded together with the one-shot target, so the BN
     branch sees batch statistics of two images, not a degenerate single-image batch."""
     from models.translation.config import TranslatorConfig
-    from models.translator.trainer import Trainer
+    from models.translation.methods.lrm.trainer import Trainer
 
     gen, dis = Generator(3), Discriminator(3)
     features = vgg_module.VGGFeatures(vgg_module._features())

@@ -13,12 +13,12 @@ from osgeo import gdal
 import pytest
 import torch
 
-from models.model_file import load_model
+from models.storage.model_file import load_model
 from models.translation.config import TranslatorConfig
-from models.translator import method as lrm
-from models.translator import vgg as vgg_module
-from models.translator.network import Discriminator, Generator
-from models.translator.trainer import Trainer
+from models.translation.methods.lrm import method as lrm
+from models.translation.methods.lrm import vgg as vgg_module
+from models.translation.methods.lrm.network import Discriminator, Generator
+from models.translation.methods.lrm.trainer import Trainer
 from translation_rasters import (ROOT, RecordingReporter, one_torch_thread,  # noqa: F401
                                  source_and_target, texture, tiny_config)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
-from models.reporting import Reporter
+from models.runtime.reporting import Reporter
 from models.translation.config import TranslatorConfig
 
 GEOTRANSFORM = (431000.0, 0.5, 0.0, 5412000.0, 0.0, -0.5)
@@ -96,7 +96,7 @@ def write_vgg19_weights(folder):
     import torch
     import torchvision
 
-    from models.translator import vgg as vgg_module
+    from models.translation.methods.lrm import vgg as vgg_module
 
     torch.manual_seed(3)
     features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])

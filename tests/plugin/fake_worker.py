@@ -52,7 +52,7 @@ elif scenario == "silent_hang":
     time.sleep(600)
 elif scenario == "quiet_watching":  # the real parent watch, then a long silent phase
     sys.path.insert(0, os.environ["FAKE_PLUGIN_ROOT"])
-    from models.parent_watch import watch_parent
+    from models.runtime.parent_watch import watch_parent
 
     watch_parent()
     emit(type="progress", value=1)

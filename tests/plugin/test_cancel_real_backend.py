@@ -62,7 +62,7 @@ def test_cancel_translator_training(worker_module, feedback, real_backend, tmp_p
     print(f"translator training: child gone {seconds:.2f} s after cancel")
     assert seconds < CANCEL_LIMIT_SECONDS and run.process.returncode is not None
     assert not list(tmp_path.glob(".*.partial"))
-    from models.model_file import load_model
+    from models.storage.model_file import load_model
 
     _, meta = load_model(out, expected_kind="translator")  # the best model so far is valid
     assert meta["kind"] == "translator"
@@ -83,7 +83,7 @@ def test_cancel_segmenter_training(worker_module, feedback, real_backend, tmp_pa
     print(f"segmenter training: child gone {seconds:.2f} s after cancel")
     assert seconds < CANCEL_LIMIT_SECONDS and run.process.returncode is not None
     assert not list(tmp_path.glob(".*.partial"))
-    from models.model_file import load_model
+    from models.storage.model_file import load_model
 
     _, meta = load_model(out, expected_kind="segmenter")
     assert meta["kind"] == "segmenter"
@@ -143,7 +143,7 @@ def test_cancel_adapt_during_its_second_stage(plugin, feedback, real_backend, tm
     print(f"lrm:adapt cancelled in stage 2: returned {seconds:.2f} s after cancel")
     assert seconds < CANCEL_LIMIT_SECONDS
     assert not worker_children(str(out))  # no worker left running
-    from models.model_file import load_model
+    from models.storage.model_file import load_model
 
     assert load_model(str(out / "translator.safetensors"), expected_kind="translator")  # stage 1 kept
     assert not (out / "segmenter.safetensors").exists() and not (out / "classified.tif").exists()

@@ -7,8 +7,8 @@ import importlib
 def test_enum_orders_match_the_backend(plugin_package):
     from models.sample_data import SHIFTS
     from models.translation.registry import method_names
-    from models.translator.perceptual import PERCEPTUAL_LOSSES
-    from models.translator.trainer import MIXINGS
+    from models.translation.methods.lrm.perceptual import PERCEPTUAL_LOSSES
+    from models.translation.methods.lrm.trainer import MIXINGS
 
     translator = importlib.import_module("lrm_adapt.algorithms.train_translator")
     sample_data = importlib.import_module("lrm_adapt.algorithms.create_sample_data")

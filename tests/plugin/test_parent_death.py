@@ -1,5 +1,5 @@
 """When the process running Processing dies (QGIS crashed or was killed), the worker ends
-by itself within seconds, even in a phase where it writes nothing (models/parent_watch.py)."""
+by itself within seconds, even in a phase where it writes nothing (models/runtime/parent_watch.py)."""
 
 import os
 import re
@@ -95,7 +95,7 @@ def test_a_training_worker_ends_when_its_parent_is_killed(tmp_path):
 
 
 def test_the_variable_is_the_one_the_worker_watches():
-    from models.parent_watch import ENV_VARIABLE
+    from models.runtime.parent_watch import ENV_VARIABLE
 
     source = open(os.path.join(ROOT, "algorithms", "worker.py")).read()
     assert f'EXIT_WITH_PARENT_VARIABLE = "{ENV_VARIABLE}"' in source

@@ -100,6 +100,6 @@ def test_the_childs_pipes_are_closed_after_a_run(worker_module, fake_interpreter
 
 @pytest.mark.parametrize("path", ["/data/out.tif", "relative/name with space.safetensors", "x.onnx"])
 def test_the_plugin_cleans_the_partial_files_the_backend_writes(worker_module, path):
-    from models.raster_io import partial_path
+    from models.raster.io import partial_path
 
     assert worker_module.partial_path(path, 4242) == partial_path(path, 4242)  # one rule on both sides

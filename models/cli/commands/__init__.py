@@ -1,0 +1,1 @@
+"""One module per backend command; see models/cli/main.py for the contract."""

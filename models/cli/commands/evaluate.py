@@ -1,0 +1,54 @@
+"""evaluate: score a class raster against reference labels (lrm:evaluate)."""
+
+HELP = "score a class raster against reference labels (IoU, F1, accuracy; CSV and HTML)"
+
+
+def add_arguments(parser):
+    parser.add_argument("--prediction", required=True, metavar="PATH",
+                        help="class raster (class indices), e.g. a classify output")
+    parser.add_argument("--reference", required=True, metavar="PATH",
+                        help="reference labels on the same grid")
+    parser.add_argument("--label-format", default="index",
+                        help="format of the reference: index (0) or color (1)")
+    parser.add_argument("--classes", default=None,
+                        help="class table (text, CSV or QML; default: the table embedded in the "
+                             "prediction by classify, else the six ISPRS classes)")
+    parser.add_argument("--ignore-value", type=int, default=255,
+                        help="label value left out of the scores (default 255)")
+    parser.add_argument("--output-table", default=None, metavar="PATH",
+                        help="per-class scores as CSV")
+    parser.add_argument("--output-html", default=None, metavar="PATH",
+                        help="HTML report with the per-class table and the confusion matrix")
+
+
+def _check_extension(path, extensions, what):
+    from ...errors import LrmError
+
+    if path and not path.lower().endswith(extensions):
+        raise LrmError(f"{what} {path} must end with {' or '.join(extensions)}.")
+
+
+def run(args, reporter):
+    from ...evaluation.scoring import evaluate_rasters, scores_summary, write_table
+    from ...labels.rasters import parse_label_format, resolve_class_table
+
+    _check_extension(args.output_table, (".csv",), "OUTPUT_TABLE")
+    _check_extension(args.output_html, (".html", ".htm"), "OUTPUT_HTML")
+    classes = resolve_class_table(args.classes, args.prediction, reporter)
+    scores = evaluate_rasters(args.prediction, args.reference, classes,
+                              parse_label_format(args.label_format), args.ignore_value, reporter)
+    reporter.info(scores_summary(scores))
+    for c in scores["per_class"]:
+        if c["present"]:
+            reporter.info(f"  {c['name']}: IoU {c['iou']:.2f}%, F1 {c['f1']:.2f}%")
+    if args.output_table:
+        write_table(args.output_table, scores)
+    if args.output_html:
+        from ...evaluation.report_html import write_html
+
+        write_html(args.output_html, scores, args.prediction, args.reference, classes)
+    for name in ("miou", "mean_f1", "overall_accuracy"):
+        reporter.metric(name, scores[name])
+    scores["output_table"] = args.output_table or None
+    scores["output_html"] = args.output_html or None
+    return scores

@@ -1,1 +1,0 @@
-"""One module per backend command; see models/cli.py for the contract."""

@@ -1,0 +1,165 @@
+"""Classifying a raster with a trained segmenter, window by window.
+
+Windows of the model's patch size slide over the raster with ``overlap`` pixels of
+overlap; the softmax probabilities of overlapping windows are blended with linear
+ramps (``models.raster.tiling.blend_windows``), so no seam shows; finished rows are turned
+into classes (argmax) and written at once. Memory is bounded by one strip of
+``patch_size`` rows x raster width x classes (float32) plus the batch, whatever the
+raster's height.
+
+Outputs: a uint8 class raster with the class table as GDAL colour table and category
+names, nodata 255 where the input is nodata, a ``.qml`` sidecar (paletted renderer),
+and optionally a float32 confidence raster (probability of the chosen class, nodata -1).
+"""
+
+import os
+import time
+
+import numpy as np
+import torch
+from osgeo import gdal
+
+from ..runtime import devices
+from ..labels.qml_style import write_paletted_qml
+from ..labels.classes import ClassTable
+from ..errors import LrmError
+from ..storage.model_file import load_model
+from ..raster.io import RasterWriter, check_output_path, nodata_mask, open_raster, raster_info, read_window
+from ..raster.tiling import blend_windows, effective_overlap, pad_to_multiple
+from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet
+from .scaling import apply_scaling
+
+CLASS_NODATA = 255
+GDAL_CACHE_BYTES = 64 * 2**20
+CONFIDENCE_NODATA = -1.0
+
+
+class Segmenter:
+    """A trained U-Net loaded from a model file (no code executed), ready to predict."""
+
+    def __init__(self, path, device):
+        tensors, meta = load_model(path, expected_kind="segmenter")
+        self.meta = meta
+        self.classes = ClassTable.from_dict(meta["classes"])
+        self.bands = [int(b) for b in meta["bands"]]
+        self.scaling = meta["input_scaling"]
+        self.patch_size = int(meta["patch_size"])
+        self.device = device
+        self.model = build_unet(meta["encoder"], int(meta["in_channels"]), len(self.classes),
+                                meta.get("decoder_channels") or DECODER_CHANNELS)
+        try:
+            self.model.load_state_dict(tensors, strict=True)
+        except RuntimeError as exc:
+            raise LrmError(f"{path}: the weights do not match a U-Net with encoder "
+                           f"{meta['encoder']} ({exc}). The model file is damaged or was "
+                           f"written by an incompatible version.") from None
+        self.model.to(device).eval()
+
+    def probabilities(self, batch):
+        """(N, C, H, W) scaled float32 -> (N, classes, H, W) float32 softmax probabilities.
+
+        On the CPU the windows go through one at a time: a 512x512 window already keeps
+        every core busy, and the activations of a batch of 4 would add ~0.4 GB.
+        """
+        h, w = batch.shape[-2:]
+        batch = pad_to_multiple(batch, OUTPUT_STRIDE)
+        step = len(batch) if self.device.type == "cuda" else 1
+        out = []
+        with torch.inference_mode(), devices.autocast(self.device):
+            for i in range(0, len(batch), step):
+                chunk = torch.from_numpy(np.ascontiguousarray(batch[i:i + step])).to(self.device)
+                logits = self.model(chunk)
+                out.append(torch.softmax(logits.float(), dim=1)[..., :h, :w].cpu().numpy())
+        return np.concatenate(out)
+
+
+def classify_raster(input_path, model_path, output, output_confidence=None, overlap=64,
+                    batch_size=4, device="auto", reporter=None):
+    check_output_path(output)
+    if output_confidence:
+        check_output_path(output_confidence)
+    if batch_size < 1:
+        raise LrmError(f"BATCH_SIZE must be at least 1, got {batch_size}.")
+    device = devices.resolve_device(device)
+    # GDAL's block cache defaults to 5% of the RAM; the windows are read and the rows
+    # written once, so a small cache (a strip of input and output tiles fits) keeps memory
+    # bounded on big rasters at no cost.
+    gdal.SetCacheMax(min(gdal.GetCacheMax(), GDAL_CACHE_BYTES))
+    seg = Segmenter(model_path, device)
+    ds = open_raster(input_path)
+    info = raster_info(ds)
+    if max(seg.bands) > info.band_count:
+        raise LrmError(f"The model was trained on bands {seg.bands}, but {input_path} has "
+                       f"{info.band_count} band(s). Classify a raster with the same bands as "
+                       f"the training images.")
+    window = seg.patch_size
+    overlap = effective_overlap(overlap, window, reporter)
+    if str(info.dtype) != seg.scaling.get("dtype", str(info.dtype)) and reporter:
+        reporter.warning(f"The model was trained on {seg.scaling['dtype']} images but "
+                         f"{input_path} is {info.dtype}; inputs are standardised with the "
+                         f"training statistics, so the value ranges should match.")
+    nodata = [info.nodata[b - 1] for b in seg.bands]
+    if reporter:
+        reporter.info(f"Classifying {info.describe()} with a {seg.meta['encoder']} U-Net on "
+                      f"{devices.describe_device(device)}: {window}x{window} windows, overlap "
+                      f"{overlap}.")
+
+    def predict(windows):
+        batch = []
+        for x, y, w, h in windows:
+            raw = read_window(ds, seg.bands, x, y, w, h)
+            batch.append(apply_scaling(raw, seg.scaling, nodata_mask(raw, nodata)))
+        return seg.probabilities(np.stack(batch))
+
+    names = list(seg.classes.names)
+    class_writer = RasterWriter(output, info.width, info.height, 1, np.uint8, info.geotransform,
+                                info.projection, nodata=CLASS_NODATA,
+                                color_table=seg.classes.color_table, category_names=names,
+                                band_descriptions=["class"])
+    conf_writer = None
+    start = time.perf_counter()
+    try:
+        if output_confidence:
+            conf_writer = RasterWriter(output_confidence, info.width, info.height, 1, np.float32,
+                                       info.geotransform, info.projection,
+                                       nodata=CONFIDENCE_NODATA,
+                                       band_descriptions=["confidence"])
+
+        def write(y0, probs):
+            rows = probs.shape[1]
+            invalid = nodata_mask(read_window(ds, seg.bands, 0, y0, info.width, rows), nodata)
+            classes = probs.argmax(0).astype(np.uint8)
+            classes[invalid] = CLASS_NODATA
+            class_writer.write(classes, 0, y0)
+            if conf_writer is not None:
+                confidence = probs.max(0)
+                confidence[invalid] = CONFIDENCE_NODATA
+                conf_writer.write(confidence, 0, y0)
+
+        with devices.out_of_memory_hint(device, batch_size, window):
+            blend_windows(info.width, info.height, len(seg.classes), window, overlap, predict,
+                          write, batch_size=batch_size,
+                          progress=(lambda f: reporter.progress(100 * f)) if reporter else None)
+        qml = write_paletted_qml(output, seg.classes)  # before the raster appears
+    except BaseException:
+        class_writer.abort()
+        if conf_writer is not None:
+            conf_writer.abort()
+        raise
+    try:
+        class_writer.close()
+        if conf_writer is not None:
+            conf_writer.close()
+    except BaseException:  # no style file for a raster that never appeared
+        if os.path.exists(qml):
+            os.remove(qml)
+        raise
+    seconds = time.perf_counter() - start
+    megapixels = info.width * info.height / 1e6
+    return {
+        "output": output, "output_confidence": output_confidence or None, "style": qml,
+        "classes": seg.classes.to_dict(), "seconds": seconds,
+        "megapixels_per_second": megapixels / seconds if seconds > 0 else None,
+        "width": info.width, "height": info.height, "device": devices.describe_device(device),
+        "encoder": seg.meta["encoder"], "window": window, "overlap": overlap,
+    }

@@ -1,0 +1,299 @@
+"""Training the U-Net segmenter (paper settings, see docs/segmenter.md).
+
+Cross-entropy ignoring ``ignore_value``; Adam (lr, betas (0.5, 0.999), weight decay)
+with a OneCycle schedule over the planned iterations; random flips and 90-degree
+rotations; validation loss and mIoU after every epoch; early stopping when the
+validation loss has not improved for ``patience`` epochs.
+
+The model file is written (atomically) before the first training step, with the
+untrained network and its validation scores, and rewritten whenever the validation
+loss improves. So a killed or cancelled job always leaves a valid model file: the best
+one so far (``trained_iterations`` in its metadata says how far it had got).
+"""
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..runtime import devices
+from ..errors import LrmError
+from ..labels.rasters import check_ignore_value, parse_label_format
+from ..evaluation.metrics import ConfusionMatrix
+from ..storage.model_file import save_model
+from .data import (PatchDataset, PatchReader, augment, band_statistics, open_pairs,
+                   patch_entries, split_entries)
+from .encoder_weights import initialise_encoder
+from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet, check_encoder, count_parameters
+
+BETAS = (0.5, 0.999)
+MIN_PATCH = 32
+
+
+@dataclass
+class TrainConfig:
+    images: list
+    labels: list
+    output: str
+    classes: object
+    label_format: str = "index"
+    ignore_value: int = 255
+    bands: str = "1,2,3"
+    encoder: str = "resnet101"
+    encoder_weights: str = None
+    patch_size: int = 512
+    batch_size: int = 8
+    epochs: int = 100
+    max_iterations: int = 0
+    learning_rate: float = 1e-3
+    weight_decay: float = 5e-4
+    patience: int = 10
+    validation_fraction: float = 0.15
+    device: str = "auto"
+    seed: int = 0
+    num_workers: int = -1  # -1: 0 on CPU, a few on CUDA
+    decoder_channels: tuple = field(default=DECODER_CHANNELS)
+
+
+def check_config(cfg):
+    if not str(cfg.output).lower().endswith(".safetensors"):
+        raise LrmError(f"OUTPUT {cfg.output} must be a .safetensors model file.")
+    if cfg.patch_size < MIN_PATCH or cfg.patch_size % OUTPUT_STRIDE:
+        raise LrmError(f"PATCH_SIZE must be a multiple of {OUTPUT_STRIDE} and at least "
+                       f"{MIN_PATCH} (the U-Net halves it 5 times), got {cfg.patch_size}.")
+    if cfg.patch_size == MIN_PATCH and cfg.batch_size < 2:
+        raise LrmError(f"PATCH_SIZE {MIN_PATCH} leaves 1x1 pixel at the U-Net's bottom, where "
+                       f"batch normalisation needs at least 2 patches per batch: use BATCH_SIZE "
+                       f">= 2 or a larger PATCH_SIZE.")
+    for name, value, low in (("BATCH_SIZE", cfg.batch_size, 1), ("EPOCHS", cfg.epochs, 1),
+                             ("MAX_ITERATIONS", cfg.max_iterations, 0),
+                             ("PATIENCE", cfg.patience, 0)):
+        if value < low:
+            raise LrmError(f"{name} must be at least {low}, got {value}.")
+    if not cfg.learning_rate > 0:
+        raise LrmError(f"LEARNING_RATE must be positive, got {cfg.learning_rate}.")
+    if cfg.weight_decay < 0:
+        raise LrmError(f"WEIGHT_DECAY must be >= 0, got {cfg.weight_decay}.")
+    if not 0 <= cfg.validation_fraction < 1:
+        raise LrmError(f"VALIDATION_FRACTION must be in [0, 1), got {cfg.validation_fraction}.")
+    cfg.label_format = parse_label_format(cfg.label_format)
+    cfg.ignore_value = check_ignore_value(cfg.ignore_value, cfg.classes)
+    cfg.encoder = check_encoder(cfg.encoder)
+
+
+def _loader(dataset, batch_size, shuffle, workers, seed, drop_single=False):
+    """``drop_single``: drop a last batch of one patch (batch norm cannot train on 1x1x1)."""
+    generator = torch.Generator().manual_seed(seed)
+    drop = drop_single and len(dataset) > batch_size and len(dataset) % batch_size == 1
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+                                       num_workers=workers, generator=generator,
+                                       persistent_workers=workers > 0, drop_last=drop)
+
+
+def _loss_sum(logits, labels, ignore_value):
+    """Summed cross-entropy and the number of labelled pixels (all-ignored batches give 0)."""
+    loss = torch.nn.functional.cross_entropy(logits.float(), labels, ignore_index=ignore_value,
+                                             reduction="sum")
+    return loss, int((labels != ignore_value).sum())
+
+
+def validate(model, loader, device, n_classes, ignore_value):
+    """(mean loss per labelled pixel, mIoU in percent, per-class IoU list (None: absent),
+    confusion matrix as nested lists) on the validation patches."""
+    model.eval()
+    cm = ConfusionMatrix(n_classes)
+    total, pixels = 0.0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            with devices.autocast(device):
+                logits = model(images)
+            loss, n = _loss_sum(logits, labels, ignore_value)
+            total, pixels = total + float(loss), pixels + n
+            pred = logits.argmax(1).cpu().numpy()
+            ref = labels.cpu().numpy()
+            cm.update(ref, pred, ref != ignore_value)
+    scores = cm.scores()
+    miou = scores["miou"]
+    per_class = [c["iou"] if c["present"] else None for c in scores["per_class"]]
+    return (total / max(pixels, 1), (0.0 if miou is None else miou), per_class,
+            cm.matrix.tolist())
+
+
+def _train_step(model, images, labels, optimizer, scaler, device, ignore_value):
+    optimizer.zero_grad(set_to_none=True)
+    with devices.autocast(device):
+        logits = model(images)
+    loss, n = _loss_sum(logits, labels, ignore_value)
+    loss = loss / max(n, 1)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return float(loss.detach())
+
+
+def _metadata(cfg, pairs, scaling, weights_info, history, best, n_params, iterations):
+    """Everything needed to use the model alone (classify) and to know how it was made."""
+    return {
+        "kind": "segmenter", "architecture": "unet", "encoder": cfg.encoder,
+        "encoder_depth": 5, "decoder_channels": list(cfg.decoder_channels),
+        "in_channels": len(pairs[0].bands), "bands": pairs[0].bands,
+        "input_scaling": scaling, "classes": cfg.classes.to_dict(),
+        "ignore_value": cfg.ignore_value, "patch_size": cfg.patch_size,
+        "label_format": cfg.label_format, "encoder_weights": weights_info,
+        "parameters": n_params, "trained_iterations": iterations,
+        "best_epoch": best["epoch"], "best_validation_loss": best["loss"],
+        "best_validation_miou": best["miou"], "history": history,
+        "best_validation_confusion": best.get("confusion"),
+        "training": {"images": [p.image for p in pairs], "labels": [p.label for p in pairs],
+                     "batch_size": cfg.batch_size, "epochs": cfg.epochs,
+                     "max_iterations": cfg.max_iterations, "learning_rate": cfg.learning_rate,
+                     "weight_decay": cfg.weight_decay, "betas": list(BETAS),
+                     "schedule": "OneCycle", "patience": cfg.patience,
+                     "validation_fraction": cfg.validation_fraction, "seed": cfg.seed},
+    }
+
+
+def train_segmenter(cfg, reporter):
+    check_config(cfg)
+    device = devices.resolve_device(cfg.device)
+    devices.seed_everything(cfg.seed)
+    reporter.info(f"Device: {devices.describe_device(device)}")
+
+    pairs = open_pairs(cfg.images, cfg.labels, cfg.label_format, cfg.classes, cfg.ignore_value,
+                       cfg.bands, reporter)
+    counts = np.zeros(len(cfg.classes), np.int64)
+    scan = reporter.scaled(0, 3)
+    for i, p in enumerate(pairs):
+        counts += p.labels.scan(progress=lambda f, i=i: scan.progress(100 * (i + f) / len(pairs)))
+    reporter.info("Labelled pixels per class: " + ", ".join(
+        f"{n} {c}" for n, c in zip(cfg.classes.names, counts.tolist())))
+    if counts.sum() == 0:
+        raise LrmError("The LABELS contain no labelled pixel (all ignored or nodata).")
+    absent = [n for n, c in zip(cfg.classes.names, counts) if c == 0]
+    if absent:
+        reporter.warning(f"Classes without any labelled pixel: {', '.join(absent)}.")
+
+    entries = patch_entries(pairs, cfg.patch_size)
+    train_entries, val_entries = split_entries(entries, cfg.validation_fraction, cfg.seed, reporter)
+    reader = PatchReader(pairs, cfg.patch_size, cfg.ignore_value)
+    reader.scaling = band_statistics(reader, train_entries, pairs[0].info.dtype, cfg.seed,
+                                     lambda f: reporter.progress(3 + 2 * f))
+    reporter.info(f"{len(train_entries)} training and {len(val_entries)} validation patches of "
+                  f"{cfg.patch_size}x{cfg.patch_size} from {len(pairs)} image(s).")
+
+    in_channels = len(pairs[0].bands)
+    model = build_unet(cfg.encoder, in_channels, len(cfg.classes), cfg.decoder_channels)
+    weights_info = initialise_encoder(model, cfg.encoder, in_channels, cfg.encoder_weights, reporter)
+    model.to(device)
+    n_params = count_parameters(model)
+    reporter.info(f"U-Net {cfg.encoder}: {n_params / 1e6:.3f}M parameters; encoder weights: "
+                  f"{weights_info['source']}.")
+
+    workers = cfg.num_workers if cfg.num_workers >= 0 else (
+        min(4, max(0, (os.cpu_count() or 1) - 1)) if device.type == "cuda" else 0)
+    if cfg.patch_size == MIN_PATCH and len(train_entries) < 2:
+        raise LrmError(f"PATCH_SIZE {MIN_PATCH} needs at least 2 training patches; use a larger "
+                       f"PATCH_SIZE or more data.")
+    train_loader = _loader(PatchDataset(reader, train_entries), cfg.batch_size, True, workers,
+                           cfg.seed, drop_single=cfg.patch_size == MIN_PATCH)
+    val_loader = _loader(PatchDataset(reader, val_entries), cfg.batch_size, False, workers, cfg.seed)
+    ipe = len(train_loader)
+    planned = cfg.epochs * ipe
+    if cfg.max_iterations:
+        planned = min(planned, cfg.max_iterations)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, betas=BETAS,
+                                 weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.learning_rate,
+                                                    total_steps=planned + 1)
+    scaler = devices.grad_scaler(device)
+    augment_rng = torch.Generator().manual_seed(cfg.seed + 2)
+    n_classes = len(cfg.classes)
+
+    def snapshot():  # the best weights, kept on the CPU to write the final history with them
+        return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+    def save(state, history, best):
+        save_model(cfg.output, state, _metadata(cfg, pairs, reader.scaling, weights_info,
+                                                history, best, n_params, best["iterations"]))
+
+    with devices.out_of_memory_hint(device, cfg.batch_size, cfg.patch_size):
+        # a valid (untrained) model file exists before anything slow happens
+        save(snapshot(), [], {"epoch": 0, "iterations": 0, "loss": None, "miou": None})
+        val_loss, val_miou, val_iou, confusion = validate(model, val_loader, device, n_classes,
+                                                          cfg.ignore_value)
+        history = [{"epoch": 0, "iterations": 0, "train_loss": None, "val_loss": val_loss,
+                    "val_miou": val_miou, "val_iou": val_iou}]
+        best = {"epoch": 0, "iterations": 0, "loss": val_loss, "miou": val_miou,
+                "confusion": confusion}
+        initial_miou = val_miou
+        best_state = snapshot()
+        save(best_state, history, best)
+        reporter.info(f"Before training: validation loss {val_loss:.4f}, mIoU {val_miou:.2f}%; "
+                      f"model file {cfg.output} written (rewritten whenever validation improves).")
+
+        iteration, bad_epochs, train_seconds, epoch = 0, 0, 0.0, 0
+        stopped = "epochs"
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            losses = []
+            start = time.perf_counter()
+            for images, labels in train_loader:
+                images, labels = augment(images, labels, augment_rng)
+                images, labels = images.to(device, non_blocking=True), labels.to(device)
+                losses.append(_train_step(model, images, labels, optimizer, scaler, device,
+                                          cfg.ignore_value))
+                scheduler.step()
+                iteration += 1
+                reporter.progress(5 + 95 * iteration / planned)
+                if iteration >= planned:
+                    break
+            train_seconds += time.perf_counter() - start
+            train_loss = float(np.mean(losses)) if losses else math.nan
+            if not math.isfinite(train_loss):
+                reporter.warning(f"Epoch {epoch}: the training loss is not finite; training has "
+                                 f"diverged. Lower LEARNING_RATE.")
+            val_loss, val_miou, val_iou, confusion = validate(model, val_loader, device, n_classes,
+                                                              cfg.ignore_value)
+            history.append({"epoch": epoch, "iterations": iteration, "train_loss": train_loss,
+                            "val_loss": val_loss, "val_miou": val_miou, "val_iou": val_iou,
+                            "learning_rate": optimizer.param_groups[0]["lr"]})
+            for name, value in (("train_loss", train_loss), ("val_loss", val_loss),
+                                ("val_miou", val_miou)):
+                reporter.metric(name, value, epoch=epoch, iteration=iteration)
+            improved = val_loss < best["loss"]
+            if improved:
+                best = {"epoch": epoch, "iterations": iteration, "loss": val_loss, "miou": val_miou,
+                        "confusion": confusion}
+                best_state, bad_epochs = snapshot(), 0
+                save(best_state, history, best)
+            else:
+                bad_epochs += 1
+            reporter.info(f"Epoch {epoch}/{cfg.epochs}: train loss {train_loss:.4f}, validation "
+                          f"loss {val_loss:.4f}, validation mIoU {val_miou:.2f}%"
+                          f"{' (best so far, saved)' if improved else ''}")
+            if iteration >= planned:
+                stopped = "max_iterations" if planned < cfg.epochs * ipe else "epochs"
+                break
+            if cfg.patience and bad_epochs >= cfg.patience:
+                stopped = "early_stopping"
+                reporter.info(f"Early stopping: validation loss has not improved for "
+                              f"{cfg.patience} epochs (best at epoch {best['epoch']}).")
+                break
+        if best["epoch"] != epoch:  # the best weights, with the whole history
+            save(best_state, history, best)
+
+    return {
+        "output": os.path.abspath(cfg.output),
+        "best_validation_miou": best["miou"], "best_validation_loss": best["loss"],
+        "best_epoch": best["epoch"], "initial_validation_miou": initial_miou,
+        "epochs_run": epoch, "iterations": iteration, "stopped_by": stopped,
+        "seconds_per_iteration": train_seconds / iteration if iteration else None,
+        "device": devices.describe_device(device), "parameters": n_params,
+        "encoder": cfg.encoder, "encoder_weights": weights_info["source"],
+        "training_patches": len(train_entries), "validation_patches": len(val_entries),
+        "history": history, "best_validation_confusion": best.get("confusion"),
+    }
