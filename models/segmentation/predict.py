@@ -1,11 +1,11 @@
 """Classifying a raster with a trained segmenter, window by window.
 
-Windows of the model's patch size slide over the raster with ``overlap`` pixels of
+Windows (512 pixels unless the raster is very wide: ``inference_window``) slide over the raster with ``overlap`` pixels of
 overlap; the softmax probabilities of overlapping windows are blended with linear
 ramps (``models.raster.tiling.blend_windows``), so no seam shows; finished rows are turned
 into classes (argmax) and written at once. Memory is bounded by one strip of
-``patch_size`` rows x raster width x classes (float32) plus the batch, whatever the
-raster's height.
+window rows x raster width x classes (float32) plus the batch, whatever the raster's
+height.
 
 Outputs: a uint8 class raster with the class table as GDAL colour table and category
 names, nodata 255 where the input is nodata, a ``.qml`` sidecar (paletted renderer),
@@ -25,7 +25,7 @@ from ..labels.classes import ClassTable
 from ..errors import LrmError
 from ..storage.model_file import load_model
 from ..raster.io import RasterWriter, check_output_path, nodata_mask, open_raster, raster_info, read_window
-from ..raster.tiling import blend_windows, effective_overlap, pad_to_multiple
+from ..raster.tiling import blend_windows, effective_overlap, inference_window, pad_to_multiple
 from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet
 from .scaling import apply_scaling
 
@@ -74,7 +74,7 @@ class Segmenter:
 
 
 def classify_raster(input_path, model_path, output, output_confidence=None, overlap=64,
-                    batch_size=4, device="auto", reporter=None):
+                    batch_size=4, device="auto", reporter=None, window=None):
     check_output_path(output)
     if output_confidence:
         check_output_path(output_confidence)
@@ -92,7 +92,10 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
         raise LrmError(f"The model was trained on bands {seg.bands}, but {input_path} has "
                        f"{info.band_count} band(s). Classify a raster with the same bands as "
                        f"the training images.")
-    window = seg.patch_size
+    # A U-Net's prediction does not depend on the window (up to the blended borders), so
+    # the fast window is used, not the training patch size (tests/backend/test_classify.py).
+    window = int(window or inference_window(seg.patch_size, info.width, len(seg.classes),
+                                            multiple=OUTPUT_STRIDE))
     overlap = effective_overlap(overlap, window, reporter)
     if str(info.dtype) != seg.scaling.get("dtype", str(info.dtype)) and reporter:
         reporter.warning(f"The model was trained on {seg.scaling['dtype']} images but "

@@ -25,11 +25,10 @@ from ..errors import LrmError
 from ..storage.model_file import load_model
 from ..raster.io import (RasterWriter, cast_to_dtype, check_output_path, nodata_mask,
                          open_raster, raster_info, read_window)
-from ..raster.tiling import blend_windows, effective_overlap
+from ..raster.tiling import blend_windows, effective_overlap, inference_window
 from .registry import get_method
 from .sampling import fill_nodata
 
-DEFAULT_WINDOW = 512
 GDAL_CACHE_BYTES = 64 * 2**20  # a strip of input and output blocks fits easily
 
 
@@ -104,7 +103,10 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
     translator = method.load(tensors, meta, device)
     check_bands(translator, info, meta, model_path, reporter)
     multiple = max(1, int(getattr(translator, "window_multiple", 1)))
-    window = int(window or getattr(translator, "preferred_window", None) or DEFAULT_WINDOW)
+    # Methods whose output depends on the window (LRM's and CycleGAN's instance statistics,
+    # FDA's spectrum) prefer their training patch size; per-pixel methods take the fast one.
+    window = int(window or getattr(translator, "preferred_window", None)
+                 or inference_window(1, info.width, len(translator.bands)))
     window = _round_up(window, multiple)
     if batch_size < 1:
         raise LrmError(f"BATCH_SIZE must be at least 1, not {batch_size}.")

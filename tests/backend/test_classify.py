@@ -91,7 +91,7 @@ def test_windows_are_blended_and_reassembled_without_seams(model_path, tmp_path,
     image = rng.integers(0, 256, (3, 230, 301)).astype(np.uint8)
     path = write_raster(tmp_path / "noise.tif", image)
     run_command("classify", "--input", path, "--model", model_path, "--overlap", 24,
-                "--batch-size", 5, "--output", tmp_path / "c.tif", "--output-confidence",
+                "--window", 64, "--batch-size", 5, "--output", tmp_path / "c.tif", "--output-confidence",
                 tmp_path / "p.tif")
     scaling = read_metadata(model_path)["input_scaling"]
     scaled = (image - np.array(scaling["mean"])[:, None, None]) / np.array(scaling["std"])[:, None, None]
@@ -107,9 +107,38 @@ def test_raster_smaller_than_a_window_and_overlap_too_large(model_path, tmp_path
     rng = np.random.default_rng(3)
     path = write_raster(tmp_path / "tiny.tif", image_for(block_labels(64, 3, rng)[:40, :50], rng))
     result, reporter = run_command("classify", "--input", path, "--model", model_path,
-                                   "--overlap", 64, "--output", tmp_path / "t.tif")
+                                   "--window", 64, "--overlap", 64, "--output", tmp_path / "t.tif")
     assert gdal.Open(str(tmp_path / "t.tif")).ReadAsArray().shape == (40, 50)
     assert result["overlap"] == 32 and "using 32" in reporter.warnings[0]
+
+
+def test_default_window_is_the_fast_one_and_gives_the_same_map(model_path, tmp_path, monkeypatch):
+    """The default window is 512 px, not the training patch size. Windowing itself changes
+    nothing: with a per-pixel stand-in for the network both windows give the same map
+    exactly. The real U-Net differs only near window borders (less context in small
+    windows), so it scores the same against the labels."""
+    from models.storage.model_file import read_metadata
+    from models.segmentation import predict
+
+    patch = int(read_metadata(model_path)["patch_size"])
+    rng = np.random.default_rng(11)
+    labels = block_labels(600, 3, rng)[:, :560]
+    path = write_raster(tmp_path / "wide.tif", image_for(labels, rng))
+
+    def both(tag):
+        fast, _ = run_command("classify", "--input", path, "--model", model_path, "--overlap",
+                              16, "--output", tmp_path / f"{tag}_fast.tif")
+        small, _ = run_command("classify", "--input", path, "--model", model_path, "--overlap",
+                               16, "--window", patch, "--output", tmp_path / f"{tag}_small.tif")
+        assert patch < 512 and fast["window"] == 512 and small["window"] == patch
+        return [gdal.Open(str(tmp_path / f"{tag}_{w}.tif")).ReadAsArray() for w in ("fast", "small")]
+
+    fast, small = both("unet")
+    assert abs((fast == labels).mean() - (small == labels).mean()) < 0.05
+    monkeypatch.setattr(predict.Segmenter, "probabilities",
+                        lambda self, batch: torch.softmax(torch.from_numpy(batch[:, :3] * 3.0), 1).numpy())
+    fast, small = both("per_pixel")
+    assert np.array_equal(fast, small)
 
 
 def test_errors(model_path, tmp_path):

@@ -59,3 +59,15 @@ def test_pad_to_multiple_keeps_the_original_in_the_corner():
     p = pad_to_multiple(a, 4)
     assert p.shape == (2, 8, 8)
     np.testing.assert_array_equal(p[:, :5, :7], a)
+
+
+def test_inference_window_is_fast_within_the_strip_budget():
+    from models.raster.tiling import FAST_WINDOW, inference_window
+
+    assert inference_window(128, 10000, 6) == FAST_WINDOW == 512
+    assert inference_window(600, 10000, 6) == 600          # never below the patch size
+    assert inference_window(128, 10000, 6, multiple=32) % 32 == 0
+    # a raster so wide that a 512-row strip would pass the budget gets smaller windows
+    wide = inference_window(64, 200000, 6, budget=512 * 2**20)
+    assert 64 <= wide < 512 and wide * 200000 * 7 * 4 <= 512 * 2**20
+    assert inference_window(300, 200000, 6, budget=1) == 300  # the patch size is the floor

@@ -9,6 +9,9 @@ def add_arguments(parser):
                         help="segmenter model file (.safetensors) from train-segmenter")
     parser.add_argument("--overlap", type=int, default=64,
                         help="overlap of neighbouring windows in pixels (default 64)")
+    parser.add_argument("--window", type=int, default=0,
+                        help="window side in pixels (default 0: 512, smaller only for very wide "
+                             "rasters, never below the model's patch size)")
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--output", required=True, metavar="PATH",
@@ -22,4 +25,4 @@ def run(args, reporter):
 
     return classify_raster(args.input, args.model, args.output, args.output_confidence or None,
                            overlap=args.overlap, batch_size=args.batch_size, device=args.device,
-                           reporter=reporter)
+                           reporter=reporter, window=args.window or None)
