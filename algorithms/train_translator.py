@@ -9,9 +9,11 @@ from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm, advanced, run_training
 
 # Enum order is public (qgis_process passes indices): append only.
-METHODS = ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan"]
+METHODS = ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan", "dualgan", "benjdira"]
 METHOD_NAMES = ["LRM one-shot translator (paper)", "Histogram matching", "Fourier domain adaptation (FDA)",
-                "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)"]
+                "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)",
+                "DualGAN (uses the whole TARGET layer)",
+                "Benjdira et al. (translates TARGET towards SOURCE)"]
 
 # LRM loss family (backend --perceptual-loss; models/translation/methods/lrm/perceptual.py).
 PERCEPTUAL_LOSSES = ["auto", "vgg19_imagenet", "weight_free", "vgg19_random"]
@@ -71,7 +73,11 @@ class TrainTranslator(LrmAlgorithm):
         "SOURCE and TARGET must both have them.\n\n"
         "METHOD (enum, in this order): 0 lrm (default; the paper's 0.115M-parameter latent "
         "mixing translator), 1 histogram_matching, 2 fda (Fourier domain adaptation, FDA_BETA), "
-        "3 cyclegan (samples the whole TARGET layer), 4 colormapgan (8-bit imagery only).\n\n"
+        "3 cyclegan (samples the whole TARGET layer), 4 colormapgan (8-bit imagery only), "
+        "5 dualgan (samples the whole TARGET layer; PATCH_SIZE a multiple of 128), 6 benjdira "
+        "(Benjdira et al.: a CycleGAN whose model translates TARGET images towards the "
+        "SOURCE look; translate the TARGET with it and classify with a segmenter trained on "
+        "the untranslated SOURCE).\n\n"
         "Training stops after EPOCHS, at MAX_ITERATIONS (0 = no cap; use e.g. 50 for a quick "
         "look on a CPU) or when the validation loss on held-out SOURCE patches has not improved "
         "for PATIENCE epochs. The best model is saved whenever validation improves, so a "

@@ -61,6 +61,8 @@ METHODS = {
     "fda": "models.translation.methods.fda",
     "cyclegan": "models.translation.methods.cyclegan",
     "colormapgan": "models.translation.methods.colormapgan",
+    "dualgan": "models.translation.methods.dualgan",
+    "benjdira": "models.translation.methods.benjdira",
 }
 
 

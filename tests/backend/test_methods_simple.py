@@ -92,7 +92,8 @@ def target_patch(rasters, result):
 
 
 def test_registry_order_matches_the_processing_enum():
-    assert method_names() == ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan"]
+    assert method_names() == ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan",
+                              "dualgan", "benjdira"]
     for name in method_names()[1:]:
         module = get_method(name)
         assert callable(module.train) and callable(module.load)

@@ -13,14 +13,24 @@ discriminator):
   4x4 stride 2 (128, 256) and stride 1 (512), each with instance norm and LeakyReLU,
   conv 4x4 stride 1 to one channel (2,764,737 parameters for 3 bands).
 
+DualGAN (Yi et al. 2017) uses pix2pix's U-Net generator (Isola et al. 2017): seven conv
+4x4 stride-2 levels (64, 128, 256, 512, 512, 512, 512; LeakyReLU(0.2) before each but the
+first, batch norm after each but the first and the innermost, no conv bias before a
+norm), mirrored by transposed convs 4x4 stride 2 whose inputs are concatenated with the
+encoder's skip outputs (ReLU before each, batch norm after each but the last, dropout 0.5
+in the two decoder levels after the innermost), tanh. For 3 bands this is 41,829,571
+parameters (Table I of the LRM paper: 41.828M); its windows are multiples of 128 pixels.
+
 ColorMapGAN (Tasar et al. 2020) uses a plain convolutional discriminator: five convs
 4x4 stride 2 (64, 128, 256, 512, 1), LeakyReLU(0.2) between them, no normalisation.
 Its generator is the per-colour table in :mod:`models.translation.methods.colormapgan`.
 """
 
+import torch
 from torch import nn
 
 NGF = 64
+UNET_LEVELS = 7
 NDF = 64
 RESIDUAL_BLOCKS = 9
 
@@ -55,6 +65,54 @@ def resnet_generator(in_channels, out_channels, ngf=NGF, blocks=RESIDUAL_BLOCKS)
         channels //= 2
     layers += [nn.ReflectionPad2d(3), nn.Conv2d(channels, out_channels, 7), nn.Tanh()]
     return nn.Sequential(*layers)
+
+
+class UNetGenerator(nn.Module):
+    """pix2pix's U-Net (``unet_128`` for the default seven levels).
+
+    Batch norm without running statistics: it always normalises with the statistics of
+    the images it is given, as the DualGAN reference (TensorFlow, batch norm in training
+    mode at test time too) does; a translator therefore treats each window on its own.
+    """
+
+    def __init__(self, in_channels, out_channels, levels=UNET_LEVELS, ngf=NGF):
+        super().__init__()
+        widths = [min(ngf * 2 ** i, ngf * 8) for i in range(levels)]
+        self.down = nn.ModuleList()
+        prev = in_channels
+        for i, width in enumerate(widths):
+            norm = 0 < i < levels - 1
+            layers = [] if i == 0 else [nn.LeakyReLU(0.2)]
+            layers.append(nn.Conv2d(prev, width, 4, stride=2, padding=1, bias=not norm))
+            if norm:
+                layers.append(nn.BatchNorm2d(width, track_running_stats=False))
+            self.down.append(nn.Sequential(*layers))
+            prev = width
+        self.up = nn.ModuleList()
+        for j in range(levels):
+            last = j == levels - 1
+            width = out_channels if last else widths[levels - 2 - j]
+            inputs = widths[-1] if j == 0 else 2 * widths[levels - 1 - j]
+            layers = [nn.ReLU(), nn.ConvTranspose2d(inputs, width, 4, stride=2, padding=1,
+                                                    bias=last)]
+            if last:
+                layers.append(nn.Tanh())
+            else:
+                layers.append(nn.BatchNorm2d(width, track_running_stats=False))
+                if 1 <= j <= levels - 5:  # pix2pix: dropout in the 512-wide levels
+                    layers.append(nn.Dropout(0.5))
+            self.up.append(nn.Sequential(*layers))
+        self.window_multiple = 2 ** levels
+
+    def forward(self, x):
+        skips = []
+        for layer in self.down:
+            x = layer(x)
+            skips.append(x)
+        x = skips.pop()
+        for j, layer in enumerate(self.up):
+            x = layer(x if j == 0 else torch.cat([x, skips.pop()], 1))
+        return x
 
 
 def patch_discriminator(in_channels, ndf=NDF, layers=3):
