@@ -21,8 +21,9 @@ from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm
 from .presets import PRESET_NAMES, PRESETS
 from .styling import style_on_load
-from .train_translator import (PERCEPTUAL_LOSSES, one_shot_size_parameter, perceptual_loss_parameter,
-                               style_mixing_index, style_mixing_parameter)
+from .train_translator import (METHODS, PERCEPTUAL_LOSSES, TARGET_TO_SOURCE_METHODS, method_parameter,
+                               one_shot_size_parameter, perceptual_loss_parameter, style_mixing_index,
+                               style_mixing_parameter)
 
 
 class Adapt(LrmAlgorithm):
@@ -53,7 +54,13 @@ class Adapt(LrmAlgorithm):
         "for VGG19): 0 spatial (as published), 1 global. ONE_SHOT_SIZE: side of the one-shot "
         "sample in pixels (default 512; 0 = the patch size; the largest square that fits when "
         "TARGET is smaller). These go to 'Train translator'; PERCEPTUAL_LOSS_USED and the log "
-        "say which losses ran.")
+        "say which losses ran.\n\n"
+        "METHOD (enum, same order as in 'Train translator'): 0 lrm (default), 1 histogram_matching, "
+        "2 fda, 3 cyclegan, 4 colormapgan, 5 dualgan, 6 benjdira. Every method but benjdira "
+        "translates the SOURCE images and trains the segmenter on them; benjdira (Benjdira et al. "
+        "2019) trains the segmenter on the untranslated SOURCE and classifies the TARGET translated "
+        "towards the SOURCE look, as its paper does (the translated target is kept in "
+        "OUTPUT_TRANSLATED_FOLDER when given).")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(P.raster_list("SOURCE", "Source images"))
@@ -89,6 +96,7 @@ class Adapt(LrmAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_HTML", "Evaluation report (needs TARGET_REFERENCE)", "HTML files (*.html)",
             optional=True, createByDefault=False))
+        self.addParameter(method_parameter())
         self.addOutput(QgsProcessingOutputNumber("MIOU", "mIoU (%)"))
         self.addOutput(QgsProcessingOutputNumber("MEAN_F1", "Mean F1 (%)"))
         self.addOutput(QgsProcessingOutputNumber("OVERALL_ACCURACY", "Overall accuracy (%)"))
@@ -148,9 +156,11 @@ class Adapt(LrmAlgorithm):
         steps = linked(QgsProcessingMultiStepFeedback(5 if reference else 4, feedback), feedback)
         feedback.pushInfo(f"Settings: {s}")
 
+        method = METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
+        towards_source = method in TARGET_TO_SOURCE_METHODS
         steps.setCurrentStep(0)
-        feedback.pushInfo("Stage 1/4: training the one-shot translator")
-        params = {"SOURCE": sources, "TARGET": target, "BANDS": bands,
+        feedback.pushInfo(f"Stage 1/4: training the translator (METHOD {method})")
+        params = {"SOURCE": sources, "TARGET": target, "BANDS": bands, "METHOD": METHODS.index(method),
                   "PATCH_SIZE": s["patch_size"], "BATCH_SIZE": s["batch_size"],
                   "EPOCHS": s["translator_epochs"], "MAX_ITERATIONS": s["translator_iterations"],
                   "PATIENCE": s["patience"], "VGG_WEIGHTS": self.parameterAsFile(parameters, "VGG_WEIGHTS", context),
@@ -171,25 +181,34 @@ class Adapt(LrmAlgorithm):
                           f"{PERCEPTUAL_LOSSES[params['PERCEPTUAL_LOSS']]})")
 
         steps.setCurrentStep(1)
-        feedback.pushInfo("Stage 2/4: translating the source images")
+        if towards_source:
+            feedback.pushInfo("Stage 2/4: translating the target towards the source look")
+            jobs = [(target, os.path.join(folder, "target_translated.tif"), "target")]
+        else:
+            feedback.pushInfo("Stage 2/4: translating the source images")
+            jobs = []
+            for i, source in enumerate(sources):
+                name = os.path.splitext(os.path.basename(source))[0]
+                jobs.append((source, os.path.join(folder, f"{i:03d}_{name}_translated.tif"), name))
         translated = []
-        for i, source in enumerate(sources):
-            name = os.path.splitext(os.path.basename(source))[0]
-            out = os.path.join(folder, f"{i:03d}_{name}_translated.tif")
-            sub = linked(QgsProcessingMultiStepFeedback(len(sources), steps), steps)
+        for i, (image, out, name) in enumerate(jobs):
+            sub = linked(QgsProcessingMultiStepFeedback(len(jobs), steps), steps)
             sub.setCurrentStep(i)
-            self.run_child("lrm:translate", {"INPUT": source, "MODEL": translator,
+            self.run_child("lrm:translate", {"INPUT": image, "MODEL": translator,
                                              "OVERLAP": s["overlap"], "BATCH_SIZE": s["batch_size"],
                                              "DEVICE": common["DEVICE"], "OUTPUT": out}, context, sub)
             translated.append(out)
             if keep_translated:
                 context.addLayerToLoadOnCompletion(out, QgsProcessingContext.LayerDetails(
                     f"{name} (translated)", context.project(), "OUTPUT_TRANSLATED_FOLDER"))
+        training_images = sources if towards_source else translated
+        to_classify = translated[0] if towards_source else target
 
         steps.setCurrentStep(2)
-        feedback.pushInfo("Stage 3/4: training the segmenter on the translated images")
+        feedback.pushInfo("Stage 3/4: training the segmenter on the "
+                          + ("untranslated source images" if towards_source else "translated images"))
         result = self.run_child("lrm:train_segmenter", {
-            "IMAGES": translated, "LABELS": labels,
+            "IMAGES": training_images, "LABELS": labels,
             "LABEL_FORMAT": self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
             "CLASSES": classes, "BANDS": bands, "ENCODER": s["encoder"],
             "ENCODER_WEIGHTS": self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context),
@@ -203,7 +222,7 @@ class Adapt(LrmAlgorithm):
 
         steps.setCurrentStep(3)
         feedback.pushInfo("Stage 4/4: classifying the target")
-        self.run_child("lrm:classify", {"INPUT": target, "MODEL": segmenter, "OVERLAP": s["overlap"],
+        self.run_child("lrm:classify", {"INPUT": to_classify, "MODEL": segmenter, "OVERLAP": s["overlap"],
                                         "BATCH_SIZE": s["batch_size"], "DEVICE": common["DEVICE"],
                                         "OUTPUT": classified}, context, steps)
         style_on_load(context, classified, "Classified target (LRM Adapt)")

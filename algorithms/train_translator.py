@@ -27,6 +27,15 @@ STYLE_MIXINGS = ["spatial", "global"]
 STYLE_MIXING_NAMES = ["spatial (as published)", "global (averaged over the image)"]
 
 
+# Methods whose model translates TARGET images towards the SOURCE look (the segmenter is
+# trained on the untranslated SOURCE): the backend's GanSpec.direction, checked by a test.
+TARGET_TO_SOURCE_METHODS = ("benjdira",)
+
+
+def method_parameter():
+    return QgsProcessingParameterEnum("METHOD", "Translation method", METHOD_NAMES, defaultValue=0)
+
+
 def perceptual_loss_parameter():
     return QgsProcessingParameterEnum("PERCEPTUAL_LOSS", "Perceptual losses (LRM)",
                                       PERCEPTUAL_LOSS_NAMES, defaultValue=0)
@@ -107,8 +116,7 @@ class TrainTranslator(LrmAlgorithm):
         self.addParameter(QgsProcessingParameterExtent("TARGET_EXTENT", "Extent of the one-shot sample",
                                                        optional=True))
         self.addParameter(P.bands())
-        self.addParameter(QgsProcessingParameterEnum("METHOD", "Translation method", METHOD_NAMES,
-                                                     defaultValue=0))
+        self.addParameter(method_parameter())
         P.add_numbers(self, NUMERIC)
         self.addParameter(P.weights_file("VGG_WEIGHTS", "Pretrained VGG19 weights (.pth)"))
         self.addParameter(P.device())

@@ -42,7 +42,8 @@ import tables as tb  # noqa: E402
 import protocol_data as pdata  # noqa: E402
 
 NAMES = {"lrm": "LRM", "histogram_matching": "histogram matching", "fda": "FDA",
-         "cyclegan": "CycleGAN", "colormapgan": "ColorMapGAN"}
+         "cyclegan": "CycleGAN", "colormapgan": "ColorMapGAN", "dualgan": "DualGAN",
+         "benjdira": "Benjdira et al."}
 LOWER, UPPER = "lower baseline (source only)", "upper baseline (target labels)"
 
 
@@ -50,6 +51,18 @@ def method_names():
     from models.translation.registry import method_names as names
 
     return names()
+
+
+def target_to_source_methods():
+    from models.translation.registry import TARGET_TO_SOURCE
+
+    return TARGET_TO_SOURCE
+
+
+def whole_layer_methods():
+    from models.translation.registry import WHOLE_TARGET_LAYER
+
+    return WHOLE_TARGET_LAYER
 
 
 def parse_args(argv=None):
@@ -139,7 +152,7 @@ class Protocol:
     def run(self, key, index):
         """One trained segmenter scored on the test tiles; cached in runs/<key>_<index>/run.json."""
         folder = os.path.join(self.out, "runs", f"{key}_{index}")
-        window = None if key in ("lower", "upper", "cyclegan") else self.windows[index]
+        window = None if key in ("lower", "upper", *whole_layer_methods()) else self.windows[index]
         recipe = {"key": key, "settings": self.s.to_dict(), "split": self.split, "window": window,
                   "classes": self.args.classes, "segmenter": self.segmenter_extra}
         if key not in ("lower", "upper"):
@@ -162,31 +175,39 @@ class Protocol:
         else:
             images, labels = self.paths("source", "train", "val"), self.paths("source", "train", "val", labels=True)
             fmt, fraction = fmt_s, self.validation_fraction("source")
+        test_images = self.paths("target", "test")
         if key not in ("lower", "upper"):
-            images = self.translate(key, folder, window, images, run)
+            model = self.train_translator(key, folder, window, run)
+            translated = os.path.join(folder, "translated")
+            if key in target_to_source_methods():  # Benjdira et al.: the target goes to the source look
+                test_images = ex.translate_all(self.backend, model, test_images, translated, self.s,
+                                               label=f"{key}{index + 1}_translate")
+            else:
+                images = ex.translate_all(self.backend, model, images, translated, self.s,
+                                          label=f"{key}{index + 1}_translate")
         segmenter = os.path.join(folder, "segmenter.safetensors")
         seg = ex.train_segmenter(self.backend, images, labels, segmenter, self.s, fmt, self.args.classes,
                                  fraction, label=f"{key}{index + 1}_segmenter", extra=self.segmenter_extra)
         run["segmenter_seconds_per_iteration"] = seg.get("seconds_per_iteration")
-        if key not in ("lower", "upper") and not self.args.keep_translated:
-            shutil.rmtree(os.path.join(folder, "translated"), ignore_errors=True)
         _, run["scores"] = ex.score_tiles(
-            self.backend, segmenter, self.paths("target", "test"), self.paths("target", "test", labels=True),
+            self.backend, segmenter, test_images, self.paths("target", "test", labels=True),
             os.path.join(folder, "classified"), self.s, self.domains["target"]["label_format"],
             self.args.classes, label=f"{key}{index + 1}_score")
+        if key not in ("lower", "upper") and not self.args.keep_translated:
+            shutil.rmtree(os.path.join(folder, "translated"), ignore_errors=True)
         run["seconds"] = time.monotonic() - started
         with open(cache, "w", encoding="utf-8") as f:
             json.dump(run, f, indent=1)
         self.log(f"done:  {key} #{index + 1} in {run['seconds']:.0f} s: mIoU {run['scores']['miou']:.2f}%")
         return run
 
-    def translate(self, method, folder, window, images, run):
+    def train_translator(self, method, folder, window, run):
         sources = self.paths("source", "train", "val")
         limit = self.args.max_translator_sources
         if limit and len(sources) > limit:
             sources = [sources[i] for i in sorted({int(k) for k in
                                                    [j * len(sources) / limit for j in range(limit)]})]
-        if window is None:  # CycleGAN samples a whole layer: every target train tile, as a mosaic
+        if window is None:  # the GANs sample a whole layer: every target train tile, as a mosaic
             target, extent = pdata.mosaic_vrt(self.paths("target", "train"),
                                            os.path.join(folder, "target_mosaic.vrt")), None
         else:
@@ -200,8 +221,7 @@ class Protocol:
         run.update(translator_parameters=result.get("parameters"),
                    seconds_per_iteration=result.get("seconds_per_iteration"),
                    target=target, target_window=result.get("target_window"))
-        return ex.translate_all(self.backend, model, images, os.path.join(folder, "translated"), self.s,
-                                label=f"{method}{run['index'] + 1}_translate")
+        return model
 
     # -- all runs -------------------------------------------------------------------------
     def tasks(self):

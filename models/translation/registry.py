@@ -65,6 +65,13 @@ METHODS = {
     "benjdira": "models.translation.methods.benjdira",
 }
 
+# Plain facts about methods, for callers that should not import a method to learn them
+# (a test checks them against the modules): methods whose model translates TARGET images
+# towards the SOURCE look (the segmenter is trained on the untranslated SOURCE), and
+# methods that sample the whole TARGET layer instead of one one-shot window.
+TARGET_TO_SOURCE = ("benjdira",)
+WHOLE_TARGET_LAYER = ("cyclegan", "dualgan", "benjdira")
+
 
 def method_names():
     return list(METHODS)

@@ -103,3 +103,25 @@ def test_shipped_graphical_model_runs(tiny_sample, tmp_path):
     assert same_grid(str(tmp_path / "classified.tif"), tiny_sample["target"][0])
     assert os.path.getsize(tmp_path / "evaluation.html") > 500
     assert "building" in (tmp_path / "evaluation.csv").read_text()
+
+
+@pytest.mark.slow
+def test_adapt_with_benjdira_classifies_the_target_translated_towards_the_source(tiny_sample, tmp_path):
+    # METHOD 6: the segmenter learns the untranslated SOURCE; the TARGET is translated
+    # towards the source look before it is classified (Benjdira et al. 2019).
+    out = tmp_path / "benjdira"
+    params = [f"SOURCE={p}" for p in tiny_sample["source"]] + [f"SOURCE_LABELS={p}" for p in tiny_sample["labels"]]
+    params += [f"TARGET={tiny_sample['target'][0]}", "PRESET=1", "PATCH_SIZE=32", "BATCH_SIZE=2",
+               "TRANSLATOR_ITERATIONS=1", "SEGMENTER_ITERATIONS=1", "DEVICE=cpu", "METHOD=6",
+               f"OUTPUT_TRANSLATOR={out}/translator.safetensors", f"OUTPUT_SEGMENTER={out}/segmenter.safetensors",
+               f"OUTPUT_CLASSIFIED={out}/classified.tif", f"OUTPUT_TRANSLATED_FOLDER={out}/translated"]
+    results = qgis_process_json("run", "lrm:adapt", "--", *params)["results"]
+    meta = model_metadata(results["OUTPUT_TRANSLATOR"])
+    assert (meta["method"], meta["direction"]) == ("benjdira", "target_to_source")
+    translated = [f for f in os.listdir(results["OUTPUT_TRANSLATED_FOLDER"]) if f.endswith(".tif")]
+    assert translated == ["target_translated.tif"]
+    assert same_grid(os.path.join(results["OUTPUT_TRANSLATED_FOLDER"], translated[0]), tiny_sample["target"][0])
+    trained_on = model_metadata(results["OUTPUT_SEGMENTER"])["training"]["images"]
+    assert sorted(map(os.path.abspath, trained_on)) == sorted(map(os.path.abspath, tiny_sample["source"]))
+    assert same_grid(results["OUTPUT_CLASSIFIED"], tiny_sample["target"][0])
+    assert results["PERCEPTUAL_LOSS_USED"] in ("", None)

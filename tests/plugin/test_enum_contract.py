@@ -18,3 +18,16 @@ def test_enum_orders_match_the_backend(plugin_package):
     assert list(sample_data.SHIFTS) == list(SHIFTS)
     assert len(translator.PERCEPTUAL_LOSS_NAMES) == len(PERCEPTUAL_LOSSES)
     assert len(translator.STYLE_MIXING_NAMES) == len(MIXINGS)
+
+
+def test_method_directions_match_the_method_modules(plugin_package):
+    from models.translation.registry import (TARGET_TO_SOURCE, WHOLE_TARGET_LAYER, get_method,
+                                             method_names)
+
+    translator = importlib.import_module("lrm_adapt.algorithms.train_translator")
+    specs = {name: getattr(get_method(name), "SPEC", None) for name in method_names()}
+    towards_source = [n for n, spec in specs.items() if spec and spec.direction == "target_to_source"]
+    assert list(TARGET_TO_SOURCE) == towards_source == list(translator.TARGET_TO_SOURCE_METHODS) == ["benjdira"]
+    # the two-generator GANs sample the whole TARGET layer, the others one one-shot window
+    assert list(WHOLE_TARGET_LAYER) == [n for n, spec in specs.items() if spec]
+    assert len(translator.METHOD_NAMES) == len(method_names())
