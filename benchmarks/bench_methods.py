@@ -37,6 +37,7 @@ from models.translation.registry import get_method, method_names  # noqa: E402
 PAPER = {  # Table I of the LRM paper (RTX 3060): s/iter, parameters
     "lrm": (0.16, "0.115M"), "cyclegan": (0.531, "11.378M"), "colormapgan": (0.054, "100.663M"),
     "histogram_matching": (None, "0"), "fda": (None, "0"),
+    "dualgan": (0.207, "41.828M"), "benjdira": (0.531, "11.378M"),
 }
 
 

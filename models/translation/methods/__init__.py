@@ -13,7 +13,12 @@ so ``python -m models translate`` applies any of them the same way:
   TARGET layer.
 * ``colormapgan``: Tasar et al. 2020, a learned scale and bias per band for every
   8-bit colour (100,663,296 parameters for 3 bands), trained adversarially.
+* ``dualgan``: Yi et al. 2017, two seven-level U-Net generators (41,829,571 parameters
+  each) with WGAN critics (weight clipping, RMSProp).
+* ``benjdira``: Benjdira et al. 2019, CycleGAN's networks keeping the TARGET->SOURCE
+  generator: the target is translated towards the source look before classification.
 
-``common`` holds what these four share (result fields, unit scaling, target
-sampling for CycleGAN). User documentation: docs/methods.md.
+``common`` holds what every method shares (result fields, unit scaling, target
+sampling); ``unpaired_gan`` the two-generator GANs' training loop and loading;
+``gan_networks`` their generators and discriminators. User documentation: docs/methods.md.
 """
