@@ -4,10 +4,11 @@ from qgis.core import (QgsProcessingOutputMultipleLayers, QgsProcessingOutputStr
                        QgsProcessingParameterEnum, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterNumber)
 
+from ..models import contract
 from .base import GROUP_TOOLS, LrmAlgorithm
 from .qgis_compat import NUMBER_INTEGER
 
-SHIFTS = ["radiometric", "sensor_season"]  # models.sample_data.SHIFTS (QGIS side: no import)
+SHIFTS = list(contract.SAMPLE_SHIFTS)  # enum order shared with the backend
 
 
 class CreateSampleData(LrmAlgorithm):

@@ -8,13 +8,14 @@ from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
+from ..models import contract
 from .base import advanced
 from .qgis_compat import FILE_BEHAVIOUR_FILE, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_TYPE_RASTER
 
 Integer = NUMBER_INTEGER
 Double = NUMBER_DOUBLE
 
-LABEL_FORMATS = ["index", "color"]  # enum order is public: 0 index, 1 colour
+LABEL_FORMATS = contract.LABEL_FORMATS  # enum order is public: 0 index, 1 colour
 LABEL_FORMAT_NAMES = ["Class indices (one band)", "Colour-coded (three bands, class table colours)"]
 
 
@@ -107,12 +108,12 @@ def ignore_value():
 # Training knobs both trainers share, with the paper's defaults:
 # (name, description, "int"|"double", default, minimum, maximum, advanced).
 TRAINING_NUMBERS = [
-    ("PATCH_SIZE", "Patch size (pixels)", "int", 512, 32, 8192, False),
-    ("BATCH_SIZE", "Batch size", "int", 8, 1, 4096, False),
+    ("PATCH_SIZE", "Patch size (pixels)", "int", contract.PATCH_SIZE, 32, 8192, False),
+    ("BATCH_SIZE", "Batch size", "int", contract.BATCH_SIZE, 1, 4096, False),
     ("EPOCHS", "Maximum number of epochs", "int", 100, 1, 100000, False),
     ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, 10**9, False),
-    ("LEARNING_RATE", "Learning rate", "double", 0.001, 0.0, 10.0, True),
-    ("WEIGHT_DECAY", "Weight decay", "double", 0.0005, 0.0, 1.0, True),
+    ("LEARNING_RATE", "Learning rate", "double", contract.LEARNING_RATE, 0.0, 10.0, True),
+    ("WEIGHT_DECAY", "Weight decay", "double", contract.WEIGHT_DECAY, 0.0, 1.0, True),
 ]
 PATIENCE = ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, 100000, True)
 

@@ -3,6 +3,7 @@
 from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterString)
 
+from ..models import contract
 from . import parameters as P
 from .base import GROUP_SEGMENTATION, LrmAlgorithm, run_training
 
@@ -41,7 +42,7 @@ class TrainSegmenter(LrmAlgorithm):
         self.addParameter(P.classes())
         self.addParameter(P.ignore_value())
         self.addParameter(P.bands())
-        self.addParameter(QgsProcessingParameterString("ENCODER", "Encoder", "resnet101"))
+        self.addParameter(QgsProcessingParameterString("ENCODER", "Encoder", contract.ENCODER))
         self.addParameter(P.weights_file("ENCODER_WEIGHTS", "Pretrained encoder weights"))
         P.add_numbers(self, NUMERIC)
         self.addParameter(P.device())
@@ -64,7 +65,7 @@ class TrainSegmenter(LrmAlgorithm):
             args += ["--images", image, "--labels", label]
         args += ["--label-format", P.LABEL_FORMATS[self.parameterAsEnum(parameters, "LABEL_FORMAT", context)],
                  "--ignore-value", self.parameterAsInt(parameters, "IGNORE_VALUE", context),
-                 "--encoder", self.parameterAsString(parameters, "ENCODER", context).strip() or "resnet101"]
+                 "--encoder", self.parameterAsString(parameters, "ENCODER", context).strip() or contract.ENCODER]
         for name, value in (("CLASSES", self.parameterAsString(parameters, "CLASSES", context)),
                             ("BANDS", self.parameterAsString(parameters, "BANDS", context)),
                             ("ENCODER_WEIGHTS", self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context))):

@@ -5,31 +5,31 @@ from qgis.core import (QgsProcessingOutputNumber, QgsProcessingOutputString,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
 
 
+from ..models import contract
 from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm, advanced, run_training
 
-# Enum order is public (qgis_process passes indices): append only.
-METHODS = ["lrm", "histogram_matching", "fda", "cyclegan", "colormapgan", "dualgan", "benjdira"]
+# Enum orders are public (qgis_process passes indices) and shared with the backend:
+# models/contract.py. The display names below follow them, one per option.
+METHODS = contract.METHODS
 METHOD_NAMES = ["LRM one-shot translator (paper)", "Histogram matching", "Fourier domain adaptation (FDA)",
                 "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)",
                 "DualGAN (uses the whole TARGET layer)",
                 "Benjdira et al. (translates TARGET towards SOURCE)"]
 
-# LRM loss family (backend --perceptual-loss; models/translation/methods/lrm/perceptual.py).
-PERCEPTUAL_LOSSES = ["auto", "vgg19_imagenet", "weight_free", "vgg19_random"]
+PERCEPTUAL_LOSSES = contract.PERCEPTUAL_LOSSES  # LRM's loss family (--perceptual-loss)
 PERCEPTUAL_LOSS_NAMES = [
     "auto (VGG19 losses when ImageNet weights are found, else weight-free)",
     "vgg19_imagenet (the paper's VGG19 losses; needs ImageNet VGG19 weights)",
     "weight_free (no pretrained network)",
     "vgg19_random (the paper's losses on a random VGG19; for comparison only)"]
-# How the style half of the latent code is mixed (backend --style-mixing).
-STYLE_MIXINGS = ["spatial", "global"]
+STYLE_MIXINGS = contract.STYLE_MIXINGS  # how LRM mixes the style half (--style-mixing)
 STYLE_MIXING_NAMES = ["spatial (as published)", "global (averaged over the image)"]
 
 
 # Methods whose model translates TARGET images towards the SOURCE look (the segmenter is
-# trained on the untranslated SOURCE): the backend's GanSpec.direction, checked by a test.
-TARGET_TO_SOURCE_METHODS = ("benjdira",)
+# trained on the untranslated SOURCE); a test checks it against the method modules.
+TARGET_TO_SOURCE_METHODS = contract.TARGET_TO_SOURCE
 
 
 def method_parameter():
@@ -48,7 +48,8 @@ def style_mixing_parameter():
 
 
 def one_shot_size_parameter():
-    return P.integer("ONE_SHOT_SIZE", "Size of the one-shot sample (pixels; 0 = patch size)", 512, 0)
+    return P.integer("ONE_SHOT_SIZE", "Size of the one-shot sample (pixels; 0 = patch size)",
+                     contract.ONE_SHOT_SIZE, 0)
 
 
 def style_mixing_index(algorithm, parameters, context):

@@ -19,6 +19,7 @@ import time
 
 from qgis.core import QgsProcessingException
 
+from ..models import contract
 from .interpreter import find_interpreter, plugin_root
 
 # The worker exits by itself when this process dies: it watches the stdin pipe given
@@ -29,9 +30,8 @@ STDERR_TAIL_LINES = 40
 
 
 def partial_path(path, pid):
-    """Where worker ``pid`` writes ``path`` until it is complete (models/storage/atomic.py's rule)."""
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.{pid}.partial")
+    """Where worker ``pid`` writes ``path`` until it is complete (one rule: models/contract.py)."""
+    return contract.partial_path(path, pid)
 
 
 def worker_environment():
@@ -153,26 +153,40 @@ class BackendRun:
 
     # -- relaying ---------------------------------------------------------------------
     def _handle(self, event):
-        fb, kind = self.feedback, event.get("type")
-        if kind == "progress":
-            if fb:
-                fb.setProgress(self.lo + (self.hi - self.lo) * float(event.get("value", 0)) / 100.0)
-        elif kind == "info":
-            fb and fb.pushInfo(event.get("message", ""))
-        elif kind == "warning":
-            self.warnings.append(event.get("message", ""))
-            fb and fb.pushWarning(event.get("message", ""))
-        elif kind == "metric":
-            self.metrics.append(event)
-            context = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("type", "name", "value"))
-            fb and fb.pushDebugInfo(f"{event.get('name')} = {event.get('value')}"
-                                    + (f" ({context})" if context else ""))
-        elif kind == "result":
-            self.result = event.get("data") or {}
-        elif kind == "error":
-            self.error = event
+        """Relay one JSON-line event (types: models/contract.py EVENT_TYPES)."""
+        kind = event.get("type")
+        handler = getattr(self, f"_on_{kind}") if kind in contract.EVENT_TYPES else None
+        if handler is None:
+            self._tell("pushDebugInfo", str(event.get("message", event)))
         else:
-            fb and fb.pushDebugInfo(str(event.get("message", event)))
+            handler(event)
+
+    def _tell(self, method, text):
+        if self.feedback is not None:
+            getattr(self.feedback, method)(text)
+
+    def _on_progress(self, event):
+        if self.feedback is not None:
+            self.feedback.setProgress(self.lo + (self.hi - self.lo) * float(event.get("value", 0)) / 100.0)
+
+    def _on_info(self, event):
+        self._tell("pushInfo", event.get("message", ""))
+
+    def _on_warning(self, event):
+        self.warnings.append(event.get("message", ""))
+        self._tell("pushWarning", event.get("message", ""))
+
+    def _on_metric(self, event):
+        self.metrics.append(event)
+        context = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("type", "name", "value"))
+        self._tell("pushDebugInfo", f"{event.get('name')} = {event.get('value')}"
+                   + (f" ({context})" if context else ""))
+
+    def _on_result(self, event):
+        self.result = event.get("data") or {}
+
+    def _on_error(self, event):
+        self.error = event
 
     def run(self):
         self.result, self.error = None, None

@@ -20,10 +20,11 @@ from collections import Counter
 
 import numpy as np
 
+from .. import contract
 from ..errors import LrmError
 from ..raster.io import nodata_mask, open_raster, raster_info, read_window
 
-LABEL_FORMATS = ("index", "color")
+LABEL_FORMATS = contract.LABEL_FORMATS
 _ALIASES = {"0": "index", "index": "index", "indices": "index", "1": "color",
             "color": "color", "colour": "color", "rgb": "color"}
 MAX_LISTED = 20

@@ -13,12 +13,14 @@ writer as soon as no later window can touch them. For an 8000-pixel-wide raster 
 
 import numpy as np
 
+from .. import contract
+
 # Windowed inference (translate and classify) runs in windows of FAST_WINDOW pixels where
 # the output does not depend on the window: measured on the CPU, 512-pixel windows
 # translate 3.5x faster than 128-pixel ones (less border overhead and more work per call),
 # and larger ones gain nothing more. The blending strip (window rows x raster width x
 # channels, float32, plus the weights) is held within STRIP_BUDGET_BYTES.
-FAST_WINDOW = 512
+FAST_WINDOW = contract.INFERENCE_WINDOW
 STRIP_BUDGET_BYTES = 512 * 2**20
 
 

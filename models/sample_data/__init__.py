@@ -20,6 +20,7 @@ import re
 import numpy as np
 from osgeo import osr
 
+from .. import contract
 from ..labels.classes import default_classes
 from ..errors import LrmError
 from ..raster.io import RasterWriter
@@ -31,7 +32,7 @@ MIN_SIZE, MAX_SIZE = 64, 1024
 MAX_TILES = 500
 SHIFT_TILES, SHIFT_CROP = 8, 512  # bound the memory of the shift measurement
 DOMAINS = (SOURCE, TARGET)  # the domains of SHIFT radiometric (the default)
-SHIFTS = ("radiometric", "sensor_season")  # SHIFT enum order: 0, 1
+SHIFTS = contract.SAMPLE_SHIFTS  # SHIFT enum order: 0 radiometric, 1 sensor_season
 _TARGETS = {"radiometric": TARGET, "sensor_season": SENSOR_SEASON}
 SUBFOLDERS = ("images", "labels", "labels_rgb")
 LABEL_NODATA = 255

@@ -6,9 +6,10 @@ built without weights here; ``encoder_weights`` loads ImageNet weights explicitl
 building never triggers a download.
 """
 
+from .. import contract
 from ..errors import LrmError
 
-DEFAULT_ENCODER = "resnet101"
+DEFAULT_ENCODER = contract.ENCODER
 DECODER_CHANNELS = (256, 128, 64, 32, 16)
 ENCODER_DEPTH = 5
 OUTPUT_STRIDE = 2 ** ENCODER_DEPTH  # input sides must be multiples of this

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import contract
 from ..runtime import devices
 from ..errors import LrmError
 from ..labels.rasters import check_ignore_value, parse_label_format
@@ -42,14 +43,14 @@ class TrainConfig:
     label_format: str = "index"
     ignore_value: int = 255
     bands: str = "1,2,3"
-    encoder: str = "resnet101"
+    encoder: str = contract.ENCODER
     encoder_weights: str = None
-    patch_size: int = 512
-    batch_size: int = 8
+    patch_size: int = contract.PATCH_SIZE
+    batch_size: int = contract.BATCH_SIZE
     epochs: int = 100
     max_iterations: int = 0
-    learning_rate: float = 1e-3
-    weight_decay: float = 5e-4
+    learning_rate: float = contract.LEARNING_RATE
+    weight_decay: float = contract.WEIGHT_DECAY
     patience: int = 10
     validation_fraction: float = 0.15
     device: str = "auto"

@@ -12,11 +12,7 @@ tests/plugin/test_worker_protocol.py).
 
 import os
 
-
-def partial_path(path, pid=None):
-    """Where ``path`` is written until it is complete, by process ``pid`` (default: this one)."""
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.{os.getpid() if pid is None else pid}.partial")
+from ..contract import partial_path  # noqa: F401 -- the rule lives in the shared contract
 
 
 def write_text_atomically(path, text):

@@ -8,6 +8,7 @@ ignore the others (histogram matching needs no learning rate).
 from dataclasses import asdict, dataclass, field, fields
 from typing import List, Optional
 
+from .. import contract
 from ..errors import LrmError
 
 MIN_PATCH_SIZE = 32  # the discriminator halves the patch five times
@@ -19,12 +20,12 @@ class TranslatorConfig:
     target: str = ""                                   # TARGET raster (the one-shot sample)
     target_extent: Optional[str] = None                # "xmin,ymin,xmax,ymax" in TARGET's CRS
     bands: Optional[str] = None                        # "1,2,3"; None = the first three
-    patch_size: int = 512
-    batch_size: int = 8
+    patch_size: int = contract.PATCH_SIZE
+    batch_size: int = contract.BATCH_SIZE
     epochs: int = 100
     max_iterations: int = 0                            # 0 = no cap
-    learning_rate: float = 1e-3
-    weight_decay: float = 5e-4
+    learning_rate: float = contract.LEARNING_RATE
+    weight_decay: float = contract.WEIGHT_DECAY
     lambda_rec: float = 30.0
     lambda_adv: float = 1000.0
     lambda_content: float = 1.0
@@ -40,7 +41,7 @@ class TranslatorConfig:
     max_validation_patches: int = 32                   # validation patches kept in memory
     perceptual_loss: str = "auto"                      # LRM loss family (translator/perceptual.py)
     style_mixing: Optional[str] = None                 # spatial | global; None = by loss family
-    one_shot_size: int = 512                           # side of the one-shot sample; 0 = patch size
+    one_shot_size: int = contract.ONE_SHOT_SIZE        # side of the one-shot sample; 0 = patch size
 
     def validate(self):
         """Check values that make no sense whatever the data (raise LrmError)."""

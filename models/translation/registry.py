@@ -51,26 +51,17 @@ overlap blending, casting/clipping to the input dtype, geotransform, CRS and nod
 
 import importlib
 
+from .. import contract
 from ..errors import LrmError
 
-# METHOD name -> module (relative to the ``models`` package). The order is the order of
-# the Processing enum (QGIS passes enum indices): append new methods at the end.
-METHODS = {
-    "lrm": "models.translation.methods.lrm.method",
-    "histogram_matching": "models.translation.methods.histogram_matching",
-    "fda": "models.translation.methods.fda",
-    "cyclegan": "models.translation.methods.cyclegan",
-    "colormapgan": "models.translation.methods.colormapgan",
-    "dualgan": "models.translation.methods.dualgan",
-    "benjdira": "models.translation.methods.benjdira",
-}
+# METHOD name -> module, in the enum order of models/contract.py (QGIS passes indices).
+METHODS = {name: f"models.translation.methods.{name}" for name in contract.METHODS}
+METHODS["lrm"] = "models.translation.methods.lrm.method"
 
 # Plain facts about methods, for callers that should not import a method to learn them
-# (a test checks them against the modules): methods whose model translates TARGET images
-# towards the SOURCE look (the segmenter is trained on the untranslated SOURCE), and
-# methods that sample the whole TARGET layer instead of one one-shot window.
-TARGET_TO_SOURCE = ("benjdira",)
-WHOLE_TARGET_LAYER = ("cyclegan", "dualgan", "benjdira")
+# (a test checks them against the modules): see models/contract.py.
+TARGET_TO_SOURCE = contract.TARGET_TO_SOURCE
+WHOLE_TARGET_LAYER = contract.WHOLE_TARGET_LAYER
 
 
 def method_names():

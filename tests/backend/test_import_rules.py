@@ -36,6 +36,23 @@ def test_models_never_import_qgis(path):
             f"{os.path.relpath(path, ROOT)}:{line} imports {module}"
 
 
+def test_the_processing_side_takes_only_the_shared_contract_from_the_backend():
+    # algorithms/ and lrm_plugin/ run the backend in a child process; the one module of
+    # models/ they import is the plain-data contract (enum orders, defaults, partial names)
+    offenders = []
+    for folder in ("algorithms", "lrm_plugin"):
+        for path in _python_files(folder):
+            for module, level, line in _imports(path):
+                if level >= 2 and module.split(".")[0] == "models" and module != "models":
+                    offenders.append(f"{os.path.relpath(path, ROOT)}:{line} ({module})")
+                if level >= 2 and module == "models":
+                    names = [a.name for n in ast.walk(ast.parse(open(path, encoding="utf-8").read()))
+                             if isinstance(n, ast.ImportFrom) and n.lineno == line for a in n.names]
+                    offenders += [f"{os.path.relpath(path, ROOT)}:{line} (models.{n})"
+                                  for n in names if n != "contract"]
+    assert not offenders, "the Processing side imports backend modules: " + ", ".join(offenders)
+
+
 @pytest.mark.parametrize("folder", ["models", "algorithms", "lrm_plugin"])
 def test_own_modules_are_imported_relatively(folder):
     offenders = []

@@ -4,13 +4,15 @@ import importlib
 import platform
 import sys
 
+from ... import contract
+
 HELP = ("report Python, PyTorch, CUDA/GPU, GDAL and pretrained-weights availability, and "
         "what PERCEPTUAL_LOSS auto will use")
 
 
 def add_arguments(parser):
-    parser.add_argument("--encoder", default="resnet101",
-                        help="smp encoder whose ImageNet weights to look for (default resnet101)")
+    parser.add_argument("--encoder", default=contract.ENCODER,
+                        help=f"smp encoder whose ImageNet weights to look for (default {contract.ENCODER})")
 
 
 def _version(module_name):

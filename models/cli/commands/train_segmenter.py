@@ -1,5 +1,7 @@
 """train-segmenter: train a U-Net on image/label raster pairs (lrm:train_segmenter)."""
 
+from ... import contract
+
 HELP = "train a U-Net land-cover segmenter on image/label raster pairs"
 
 
@@ -16,15 +18,15 @@ def add_arguments(parser):
     parser.add_argument("--ignore-value", type=int, default=255,
                         help="label value left out of the loss and metrics (default 255)")
     parser.add_argument("--bands", default="1,2,3", help="image bands to use (default 1,2,3)")
-    parser.add_argument("--encoder", default="resnet101", help="smp encoder (default resnet101)")
+    parser.add_argument("--encoder", default=contract.ENCODER, help=f"smp encoder (default {contract.ENCODER})")
     parser.add_argument("--encoder-weights", default=None, metavar="PATH",
                         help="ImageNet weights file of the encoder (.safetensors or .pth)")
-    parser.add_argument("--patch-size", type=int, default=512)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--patch-size", type=int, default=contract.PATCH_SIZE)
+    parser.add_argument("--batch-size", type=int, default=contract.BATCH_SIZE)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--max-iterations", type=int, default=0, help="0 = no cap")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--learning-rate", type=float, default=contract.LEARNING_RATE)
+    parser.add_argument("--weight-decay", type=float, default=contract.WEIGHT_DECAY)
     parser.add_argument("--patience", type=int, default=10,
                         help="early stopping after this many epochs without a better "
                              "validation loss (0 = never)")

@@ -4,10 +4,8 @@ HELP = "train a one-shot image-to-image translator (SOURCE -> style of one TARGE
 
 
 def add_arguments(parser):
+    from ... import contract
     from ...translation.config import TranslatorConfig
-    from ...translation.registry import method_names
-    from ...translation.methods.lrm.perceptual import PERCEPTUAL_LOSSES
-    from ...translation.methods.lrm.trainer import MIXINGS
 
     d = TranslatorConfig()
     a = parser.add_argument
@@ -31,12 +29,12 @@ def add_arguments(parser):
     a("--vgg-weights", default=None, metavar="PATH", help="VGG19 ImageNet weights file")
     a("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
     a("--seed", type=int, default=d.seed)
-    a("--method", default=d.method, choices=method_names(), help="translation method")
+    a("--method", default=d.method, choices=contract.METHODS, help="translation method")
     a("--fda-beta", type=float, default=d.fda_beta, help="FDA low-frequency band size")
-    a("--perceptual-loss", default=d.perceptual_loss, choices=PERCEPTUAL_LOSSES,
+    a("--perceptual-loss", default=d.perceptual_loss, choices=contract.PERCEPTUAL_LOSSES,
       help="LRM loss family: auto (VGG19 losses when ImageNet weights load, else weight_free), "
            "vgg19_imagenet, weight_free, vgg19_random")
-    a("--style-mixing", default=None, choices=MIXINGS,
+    a("--style-mixing", default=None, choices=contract.STYLE_MIXINGS,
       help="LRM style half: spatial (published) or global (averaged over space); "
            "default: global for weight_free, spatial for the VGG19 losses")
     a("--one-shot-size", type=int, default=d.one_shot_size,

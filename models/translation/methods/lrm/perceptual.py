@@ -15,12 +15,13 @@ Style mixing (``STYLE_MIXING``, None = by family): ``global`` for ``weight_free`
 measurements behind the choice.
 """
 
+from .... import contract
 from ....errors import LrmError
 from ....runtime.pretrained import VGG19_URL_HOST, find_vgg19_weights, host_reachable
 from .trainer import MIXINGS
 from .vgg import VGG19_URL, find_imagenet_vgg19, random_vgg19
 
-PERCEPTUAL_LOSSES = ("auto", "vgg19_imagenet", "weight_free", "vgg19_random")
+PERCEPTUAL_LOSSES = contract.PERCEPTUAL_LOSSES
 DEFAULT_MIXING = {"vgg19_imagenet": "spatial", "vgg19_random": "spatial",
                   "weight_free": "global"}
 

@@ -30,13 +30,14 @@ translation carries the target's look but none of the one-shot patch's own layou
 import torch
 import torch.nn.functional as F
 
+from .... import contract
 from ....runtime.devices import autocast, grad_scaler
 from . import weight_free as wf
 from .losses import PerceptualLoss, lsgan
 from .network import WIDTH
 
 ADAM_BETAS = (0.5, 0.999)
-MIXINGS = ("spatial", "global")  # STYLE_MIXING enum order: 0, 1
+MIXINGS = contract.STYLE_MIXINGS  # STYLE_MIXING enum order: 0 spatial, 1 global
 
 
 def one_cycle(optimizer, max_lr, total_steps):
