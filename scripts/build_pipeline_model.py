@@ -13,23 +13,31 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUT = os.path.join(ROOT, "resources", "models", "lrm_pipeline.model3")
+sys.path.insert(0, ROOT)
+from models import contract  # noqa: E402  (plain data: enum orders)
 
 
 def build():
     from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
+                           QgsProcessingModelChildDependency,
                            QgsProcessingModelChildParameterSource as Source,
                            QgsProcessingModelOutput, QgsProcessingModelParameter,
                            QgsProcessingParameterEnum, QgsProcessingParameterNumber,
                            QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
     from qgis.PyQt.QtCore import QPointF
 
+    registry = QgsApplication.processingRegistry()
+    method_names = registry.algorithmById("lrm:train_translator").parameterDefinition("METHOD").options()
     model = QgsProcessingModelAlgorithm("lrm_pipeline", "LRM Adapt")
     model.setHelpContent({"ALG_DESC": (
         "The LRM Adapt pipeline as a graphical model: train the one-shot translator on a source "
         "image and the target layer, translate the source image, train a U-Net on it with the "
         "source labels, classify the target layer and evaluate it against reference labels. "
         "Open it in the graphical modeler to change or extend the pipeline (e.g. add more source "
-        "images, or another translation METHOD).")})
+        "images).\n\nMETHOD: the translation method, as in 'Train translator' (0 lrm, the default). "
+        "A method that translates the target towards the source look (6 benjdira) is applied as "
+        "its paper does: the segmenter learns the untranslated source image and classifies the "
+        "translated target; TRANSLATED_SOURCE then holds the translated target.")})
 
     inputs = [
         (QgsProcessingParameterRasterLayer("SOURCE", "Source image"), 40),
@@ -47,21 +55,23 @@ def build():
                                       QgsProcessingParameterNumber.Integer, 300, False, 0), 680),
         (QgsProcessingParameterString("ENCODER", "Encoder", "resnet18"), 760),
         (QgsProcessingParameterString("DEVICE", "Device (auto, cpu, cuda, cuda:N)", "auto"), 840),
+        (QgsProcessingParameterEnum("METHOD", "Translation method", method_names, defaultValue=0), 920),
     ]
     for definition, y in inputs:
         component = QgsProcessingModelParameter(definition.name())
         component.setPosition(QPointF(120, y))
         model.addModelParameter(definition, component)
 
-    def child(child_id, algorithm_id, x, y, params, outputs=()):
+    def child(child_id, algorithm_id, x, y, params, outputs=(), after=()):
         alg = QgsProcessingModelChildAlgorithm(algorithm_id)
+        alg.setDependencies([QgsProcessingModelChildDependency(d) for d in after])
         alg.setChildId(child_id)
         alg.setDescription(child_id.replace("_", " "))
         alg.setPosition(QPointF(x, y))
         for name, source in params.items():
             alg.addParameterSources(name, [source])
         # Like the modeler's dialog: every other parameter gets its default as a static value.
-        definition = QgsApplication.processingRegistry().algorithmById(algorithm_id)
+        definition = registry.algorithmById(algorithm_id)
         for param in definition.parameterDefinitions():
             if (param.name() not in params and not param.isDestination()
                     and param.defaultValue() is not None):
@@ -78,23 +88,29 @@ def build():
         return alg
 
     p, c, v = Source.fromModelParameter, Source.fromChildOutput, Source.fromStaticValue
+    e = Source.fromExpression
+    # One chain serves both directions: which image is translated, trained on and
+    # classified is chosen by METHOD at run time (models/contract.py TARGET_TO_SOURCE).
+    towards_source = "@METHOD IN ({})".format(", ".join(
+        str(contract.METHODS.index(m)) for m in contract.TARGET_TO_SOURCE))
     child("train_translator", "lrm:train_translator", 480, 80, {
         "SOURCE": p("SOURCE"), "TARGET": p("TARGET"), "PATCH_SIZE": p("PATCH_SIZE"),
         "BATCH_SIZE": p("BATCH_SIZE"), "MAX_ITERATIONS": p("TRANSLATOR_ITERATIONS"),
-        "EPOCHS": v(1000), "PATIENCE": v(10), "DEVICE": p("DEVICE"), "METHOD": v(0),
+        "EPOCHS": v(1000), "PATIENCE": v(10), "DEVICE": p("DEVICE"), "METHOD": p("METHOD"),
     }, [("OUTPUT", "TRANSLATOR_MODEL", "Translator model")])
     child("translate", "lrm:translate", 480, 260, {
-        "INPUT": p("SOURCE"), "MODEL": c("train_translator", "OUTPUT"),
+        "INPUT": e(f"if({towards_source}, @TARGET, @SOURCE)"), "MODEL": c("train_translator", "OUTPUT"),
         "OVERLAP": v(32), "BATCH_SIZE": p("BATCH_SIZE"), "DEVICE": p("DEVICE"),
-    }, [("OUTPUT", "TRANSLATED_SOURCE", "Translated source")])
+    }, [("OUTPUT", "TRANSLATED_SOURCE", "Translated source (the target for benjdira)")])
     child("train_segmenter", "lrm:train_segmenter", 480, 440, {
-        "IMAGES": c("translate", "OUTPUT"), "LABELS": p("SOURCE_LABELS"),
+        "IMAGES": e(f"if({towards_source}, @SOURCE, @translate_OUTPUT)"), "LABELS": p("SOURCE_LABELS"),
         "LABEL_FORMAT": p("LABEL_FORMAT"), "ENCODER": p("ENCODER"), "PATCH_SIZE": p("PATCH_SIZE"),
         "BATCH_SIZE": p("BATCH_SIZE"), "MAX_ITERATIONS": p("SEGMENTER_ITERATIONS"),
         "EPOCHS": v(1000), "PATIENCE": v(10), "DEVICE": p("DEVICE"),
-    }, [("OUTPUT", "SEGMENTER_MODEL", "Segmenter model")])
+    }, [("OUTPUT", "SEGMENTER_MODEL", "Segmenter model")], after=["translate"])
     child("classify", "lrm:classify", 480, 620, {
-        "INPUT": p("TARGET"), "MODEL": c("train_segmenter", "OUTPUT"), "OVERLAP": v(32),
+        "INPUT": e(f"if({towards_source}, @translate_OUTPUT, @TARGET)"),
+        "MODEL": c("train_segmenter", "OUTPUT"), "OVERLAP": v(32),
         "BATCH_SIZE": p("BATCH_SIZE"), "DEVICE": p("DEVICE"),
     }, [("OUTPUT", "CLASSIFIED", "Classified target")])
     child("evaluate", "lrm:evaluate", 480, 800, {

@@ -125,3 +125,25 @@ def test_adapt_with_benjdira_classifies_the_target_translated_towards_the_source
     assert sorted(map(os.path.abspath, trained_on)) == sorted(map(os.path.abspath, tiny_sample["source"]))
     assert same_grid(results["OUTPUT_CLASSIFIED"], tiny_sample["target"][0])
     assert results["PERCEPTUAL_LOSS_USED"] in ("", None)
+
+
+@pytest.mark.slow
+def test_shipped_graphical_model_applies_benjdira_towards_the_source(tiny_sample, tmp_path):
+    # the model's one chain picks by METHOD which image is translated, trained on and
+    # classified: for benjdira the TARGET is translated and the segmenter learns the SOURCE
+    params = [f"SOURCE={tiny_sample['source'][0]}", f"SOURCE_LABELS={tiny_sample['labels'][0]}",
+              f"TARGET={tiny_sample['target'][0]}", f"TARGET_REFERENCE={tiny_sample['reference'][0]}",
+              "LABEL_FORMAT=0", "PATCH_SIZE=32", "BATCH_SIZE=2", "TRANSLATOR_ITERATIONS=1",
+              "SEGMENTER_ITERATIONS=1", "ENCODER=resnet18", "DEVICE=cpu", "METHOD=6",
+              f"classify:CLASSIFIED={tmp_path}/classified.tif",
+              f"evaluate:EVALUATION_HTML={tmp_path}/evaluation.html",
+              f"evaluate:EVALUATION_TABLE={tmp_path}/evaluation.csv",
+              f"train_translator:TRANSLATOR_MODEL={tmp_path}/translator.safetensors",
+              f"train_segmenter:SEGMENTER_MODEL={tmp_path}/segmenter.safetensors",
+              f"translate:TRANSLATED_SOURCE={tmp_path}/translated.tif"]
+    qgis_process_json("run", MODEL3, "--", *params)
+    assert model_metadata(str(tmp_path / "translator.safetensors"))["direction"] == "target_to_source"
+    assert same_grid(str(tmp_path / "translated.tif"), tiny_sample["target"][0])
+    trained_on = model_metadata(str(tmp_path / "segmenter.safetensors"))["training"]["images"]
+    assert list(map(os.path.abspath, trained_on)) == [os.path.abspath(tiny_sample["source"][0])]
+    assert same_grid(str(tmp_path / "classified.tif"), tiny_sample["target"][0])
