@@ -13,7 +13,6 @@ one so far (``trained_iterations`` in its metadata says how far it had got).
 
 import math
 import os
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +24,8 @@ from ..errors import LrmError
 from ..labels.rasters import check_ignore_value, parse_label_format
 from ..evaluation.metrics import ConfusionMatrix
 from ..storage.model_file import save_model
+from ..training import engine
+from ..training.engine import Budget
 from .data import (PatchDataset, PatchReader, augment, band_statistics, open_pairs,
                    patch_entries, split_entries)
 from .encoder_weights import initialise_encoder
@@ -202,99 +203,113 @@ def train_segmenter(cfg, reporter):
     train_loader = _loader(PatchDataset(reader, train_entries), cfg.batch_size, True, workers,
                            cfg.seed, drop_single=cfg.patch_size == MIN_PATCH)
     val_loader = _loader(PatchDataset(reader, val_entries), cfg.batch_size, False, workers, cfg.seed)
-    ipe = len(train_loader)
-    planned = cfg.epochs * ipe
-    if cfg.max_iterations:
-        planned = min(planned, cfg.max_iterations)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, betas=BETAS,
-                                 weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.learning_rate,
-                                                    total_steps=planned + 1)
-    scaler = devices.grad_scaler(device)
-    augment_rng = torch.Generator().manual_seed(cfg.seed + 2)
-    n_classes = len(cfg.classes)
+    budget = Budget(cfg.epochs, len(train_loader), cfg.max_iterations, cfg.patience)
 
-    def snapshot():  # the best weights, kept on the CPU to write the final history with them
-        return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    def write_model(state, history, best):
+        save_model(cfg.output, state, _metadata(cfg, pairs, reader.scaling, weights_info, history,
+                                                best, n_params, best["iterations"]))
 
-    def save(state, history, best):
-        save_model(cfg.output, state, _metadata(cfg, pairs, reader.scaling, weights_info,
-                                                history, best, n_params, best["iterations"]))
-
+    task = _SegmenterTask(cfg, model, train_loader, val_loader, device, budget.total, reporter,
+                          write_model)
     with devices.out_of_memory_hint(device, cfg.batch_size, cfg.patch_size):
-        # a valid (untrained) model file exists before anything slow happens
-        save(snapshot(), [], {"epoch": 0, "iterations": 0, "loss": None, "miou": None})
-        val_loss, val_miou, val_iou, confusion = validate(model, val_loader, device, n_classes,
-                                                          cfg.ignore_value)
-        history = [{"epoch": 0, "iterations": 0, "train_loss": None, "val_loss": val_loss,
-                    "val_miou": val_miou, "val_iou": val_iou}]
-        best = {"epoch": 0, "iterations": 0, "loss": val_loss, "miou": val_miou,
-                "confusion": confusion}
-        initial_miou = val_miou
-        best_state = snapshot()
-        save(best_state, history, best)
-        reporter.info(f"Before training: validation loss {val_loss:.4f}, mIoU {val_miou:.2f}%; "
-                      f"model file {cfg.output} written (rewritten whenever validation improves).")
-
-        iteration, bad_epochs, train_seconds, epoch = 0, 0, 0.0, 0
-        stopped = "epochs"
-        for epoch in range(1, cfg.epochs + 1):
-            model.train()
-            losses = []
-            start = time.perf_counter()
-            for images, labels in train_loader:
-                images, labels = augment(images, labels, augment_rng)
-                images, labels = images.to(device, non_blocking=True), labels.to(device)
-                losses.append(_train_step(model, images, labels, optimizer, scaler, device,
-                                          cfg.ignore_value))
-                scheduler.step()
-                iteration += 1
-                reporter.progress(5 + 95 * iteration / planned)
-                if iteration >= planned:
-                    break
-            train_seconds += time.perf_counter() - start
-            train_loss = float(np.mean(losses)) if losses else math.nan
-            if not math.isfinite(train_loss):
-                reporter.warning(f"Epoch {epoch}: the training loss is not finite; training has "
-                                 f"diverged. Lower LEARNING_RATE.")
-            val_loss, val_miou, val_iou, confusion = validate(model, val_loader, device, n_classes,
-                                                              cfg.ignore_value)
-            history.append({"epoch": epoch, "iterations": iteration, "train_loss": train_loss,
-                            "val_loss": val_loss, "val_miou": val_miou, "val_iou": val_iou,
-                            "learning_rate": optimizer.param_groups[0]["lr"]})
-            for name, value in (("train_loss", train_loss), ("val_loss", val_loss),
-                                ("val_miou", val_miou)):
-                reporter.metric(name, value, epoch=epoch, iteration=iteration)
-            improved = val_loss < best["loss"]
-            if improved:
-                best = {"epoch": epoch, "iterations": iteration, "loss": val_loss, "miou": val_miou,
-                        "confusion": confusion}
-                best_state, bad_epochs = snapshot(), 0
-                save(best_state, history, best)
-            else:
-                bad_epochs += 1
-            reporter.info(f"Epoch {epoch}/{cfg.epochs}: train loss {train_loss:.4f}, validation "
-                          f"loss {val_loss:.4f}, validation mIoU {val_miou:.2f}%"
-                          f"{' (best so far, saved)' if improved else ''}")
-            if iteration >= planned:
-                stopped = "max_iterations" if planned < cfg.epochs * ipe else "epochs"
-                break
-            if cfg.patience and bad_epochs >= cfg.patience:
-                stopped = "early_stopping"
-                reporter.info(f"Early stopping: validation loss has not improved for "
-                              f"{cfg.patience} epochs (best at epoch {best['epoch']}).")
-                break
-        if best["epoch"] != epoch:  # the best weights, with the whole history
-            save(best_state, history, best)
+        initial_miou = task.validate_untrained()
+        outcome = engine.train(task, budget, reporter, device, progress=(5, 100),
+                               best=task.best["loss"])
+        best = task.best
+        if outcome.stopped_by == "early_stopping":
+            reporter.info(f"Early stopping: validation loss has not improved for "
+                          f"{cfg.patience} epochs (best at epoch {best['epoch']}).")
+        if best["epoch"] != outcome.epochs_run:  # the best weights, with the whole history
+            task.save_best()
 
     return {
         "output": os.path.abspath(cfg.output),
         "best_validation_miou": best["miou"], "best_validation_loss": best["loss"],
         "best_epoch": best["epoch"], "initial_validation_miou": initial_miou,
-        "epochs_run": epoch, "iterations": iteration, "stopped_by": stopped,
-        "seconds_per_iteration": train_seconds / iteration if iteration else None,
+        "epochs_run": outcome.epochs_run, "iterations": outcome.iterations,
+        "stopped_by": outcome.stopped_by, "seconds_per_iteration": outcome.seconds_per_iteration,
         "device": devices.describe_device(device), "parameters": n_params,
         "encoder": cfg.encoder, "encoder_weights": weights_info["source"],
         "training_patches": len(train_entries), "validation_patches": len(val_entries),
-        "history": history, "best_validation_confusion": best.get("confusion"),
+        "history": task.history, "best_validation_confusion": best.get("confusion"),
     }
+
+
+class _SegmenterTask:
+    """The training engine's task for the U-Net: cross-entropy steps with the OneCycle
+    schedule, model selection on the validation loss (the file is rewritten whenever it
+    improves)."""
+
+    def __init__(self, cfg, model, train_loader, val_loader, device, planned, reporter, write):
+        self.cfg, self.model, self.device, self.reporter = cfg, model, device, reporter
+        self.train_loader, self.val_loader, self.write = train_loader, val_loader, write
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, betas=BETAS,
+                                          weight_decay=cfg.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer, max_lr=cfg.learning_rate, total_steps=planned + 1)
+        self.scaler = devices.grad_scaler(device)
+        self.augment_rng = torch.Generator().manual_seed(cfg.seed + 2)
+        self.n_classes = len(cfg.classes)
+        self.history, self.best, self.best_state, self.latest = [], None, None, None
+
+    def snapshot(self):  # the best weights, kept on the CPU to write the final history with them
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+
+    def save_best(self):
+        self.write(self.best_state, self.history, self.best)
+
+    def validate_untrained(self):
+        """Score and save the untrained network: a valid model file exists before anything
+        slow happens. Returns its validation mIoU."""
+        self.write(self.snapshot(), [], {"epoch": 0, "iterations": 0, "loss": None, "miou": None})
+        loss, miou, iou, confusion = validate(self.model, self.val_loader, self.device,
+                                              self.n_classes, self.cfg.ignore_value)
+        self.history.append({"epoch": 0, "iterations": 0, "train_loss": None, "val_loss": loss,
+                             "val_miou": miou, "val_iou": iou})
+        self.best = {"epoch": 0, "iterations": 0, "loss": loss, "miou": miou,
+                     "confusion": confusion}
+        self.best_state = self.snapshot()
+        self.save_best()
+        self.reporter.info(f"Before training: validation loss {loss:.4f}, mIoU {miou:.2f}%; "
+                           f"model file {self.cfg.output} written (rewritten whenever validation "
+                           f"improves).")
+        return miou
+
+    def batches(self):
+        self.model.train()
+        return self.train_loader
+
+    def step(self, batch):
+        images, labels = augment(*batch, self.augment_rng)
+        images, labels = images.to(self.device, non_blocking=True), labels.to(self.device)
+        loss = _train_step(self.model, images, labels, self.optimizer, self.scaler, self.device,
+                           self.cfg.ignore_value)
+        self.scheduler.step()
+        return {"loss": loss}
+
+    def end_epoch(self, epoch):
+        train_loss = epoch.train["loss"]
+        if not math.isfinite(train_loss):
+            self.reporter.warning(f"Epoch {epoch.number}: the training loss is not finite; "
+                                  f"training has diverged. Lower LEARNING_RATE.")
+        loss, miou, iou, confusion = validate(self.model, self.val_loader, self.device,
+                                              self.n_classes, self.cfg.ignore_value)
+        self.latest = {"epoch": epoch.number, "iterations": epoch.iterations, "loss": loss,
+                       "miou": miou, "confusion": confusion}
+        self.history.append({"epoch": epoch.number, "iterations": epoch.iterations,
+                             "train_loss": train_loss, "val_loss": loss, "val_miou": miou,
+                             "val_iou": iou,
+                             "learning_rate": self.optimizer.param_groups[0]["lr"]})
+        for name, value in (("train_loss", train_loss), ("val_loss", loss), ("val_miou", miou)):
+            self.reporter.metric(name, value, epoch=epoch.number, iteration=epoch.iterations)
+        return loss
+
+    def save(self, epoch):
+        self.best, self.best_state = self.latest, self.snapshot()
+        self.save_best()
+
+    def report(self, epoch):
+        self.reporter.info(f"Epoch {epoch.number}/{epoch.epochs}: train loss "
+                           f"{epoch.train['loss']:.4f}, validation loss {self.latest['loss']:.4f}, "
+                           f"validation mIoU {self.latest['miou']:.2f}%"
+                           f"{' (best so far, saved)' if epoch.improved else ''}")

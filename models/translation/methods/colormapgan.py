@@ -39,7 +39,9 @@ from ...runtime.devices import describe_device, out_of_memory_hint, resolve_devi
 from ...errors import LrmError
 from ...storage.model_file import save_model
 from ..sampling import SourcePatches, check_inputs, one_shot_sample
-from .common import (IterationTimer, Translator, count_parameters, iteration_budget,
+from ...training import engine
+from ...training.engine import Budget
+from .common import (Translator, count_parameters,
                      method_learning_rate, provenance, require_meta, require_tensors, result)
 from .gan_networks import conv_discriminator
 
@@ -133,51 +135,67 @@ def train(config, reporter):
     reporter.info(f"ColorMapGAN on {describe_device(device)}: a table of {PARAMETERS:,} "
                   f"parameters (about 1.2 GB with the optimiser state).")
     with out_of_memory_hint(device, config.batch_size, config.patch_size):
-        generator = ColourTable().to(device)
-        discriminator = conv_discriminator(CHANNELS).to(device)
-        opt_g = torch.optim.SparseAdam(generator.parameters(), lr=learning_rate, betas=BETAS)
-        opt_d = torch.optim.Adam(discriminator.parameters(), lr=learning_rate, betas=BETAS)
-        per_epoch = sources.iterations_per_epoch(config.batch_size)
-        total = iteration_budget(config, per_epoch)
-        epochs = math.ceil(total / per_epoch)
-        timer, iteration, epoch = IterationTimer(device), 0, 0
-        for epoch in range(1, epochs + 1):
-            losses = []
-            timer.start_epoch()
-            for raw in sources.epoch(config.batch_size):
-                s = torch.from_numpy(np.rint(raw)).to(device)
-                real = np.stack([_augment(target, rng, config.patch_size) for _ in range(len(raw))])
-                real = torch.from_numpy(real).to(device) / 127.5 - 1.0
-                fake = generator(s)
-                pred = discriminator(fake)
-                loss_g = F.mse_loss(pred, torch.ones_like(pred))
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
-                p_real, p_fake = discriminator(real), discriminator(fake.detach())
-                loss_d = 0.5 * (F.mse_loss(p_real, torch.ones_like(p_real))
-                                + F.mse_loss(p_fake, torch.zeros_like(p_fake)))
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
-                timer.lap()
-                losses.append((loss_g.item(), loss_d.item()))
-                iteration += 1
-                reporter.progress(100.0 * iteration / total)
-                if iteration >= total:
-                    break
-            g, d = np.mean(losses, axis=0)
-            changed = _save(config, generator, meta,
-                            {"epochs_run": epoch, "iterations": iteration})
-            reporter.info(f"epoch {epoch}/{epochs}: generator {g:.4f}, discriminator {d:.4f}, "
-                          f"{changed:,} colours changed")
-            reporter.metric("loss_g", float(g), epoch=epoch)
-            if iteration >= total:
-                break
-    return result(config, count_parameters(generator), window, device,
-                  seconds_per_iteration=timer.seconds_per_iteration, epochs_run=epoch,
-                  iterations=iteration, changed_colours=changed,
-                  discriminator_parameters=count_parameters(discriminator))
+        task = _ColorMapTask(config, sources, target, rng, device, learning_rate, meta, reporter)
+        budget = Budget(config.epochs, sources.iterations_per_epoch(config.batch_size),
+                        config.max_iterations)
+        budget.epochs = math.ceil(budget.total / budget.per_epoch)  # the ones that run
+        outcome = engine.train(task, budget, reporter, device)
+    return result(config, count_parameters(task.generator), window, device,
+                  seconds_per_iteration=outcome.seconds_per_iteration,
+                  epochs_run=outcome.epochs_run, iterations=outcome.iterations,
+                  changed_colours=task.changed,
+                  discriminator_parameters=count_parameters(task.discriminator))
+
+
+class _ColorMapTask:
+    """The training engine's task: least-squares GAN steps on the colour table, no model
+    selection (saved after every epoch)."""
+
+    def __init__(self, config, sources, target, rng, device, learning_rate, meta, reporter):
+        self.config, self.sources, self.target, self.rng = config, sources, target, rng
+        self.device, self.meta, self.reporter = device, meta, reporter
+        self.generator = ColourTable().to(device)
+        self.discriminator = conv_discriminator(CHANNELS).to(device)
+        self.opt_g = torch.optim.SparseAdam(self.generator.parameters(), lr=learning_rate,
+                                            betas=BETAS)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=learning_rate,
+                                      betas=BETAS)
+        self.changed = 0
+
+    def batches(self):
+        return self.sources.epoch(self.config.batch_size)
+
+    def step(self, raw):
+        s = torch.from_numpy(np.rint(raw)).to(self.device)
+        real = np.stack([_augment(self.target, self.rng, self.config.patch_size)
+                         for _ in range(len(raw))])
+        real = torch.from_numpy(real).to(self.device) / 127.5 - 1.0
+        fake = self.generator(s)
+        pred = self.discriminator(fake)
+        loss_g = F.mse_loss(pred, torch.ones_like(pred))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        p_real, p_fake = self.discriminator(real), self.discriminator(fake.detach())
+        loss_d = 0.5 * (F.mse_loss(p_real, torch.ones_like(p_real))
+                        + F.mse_loss(p_fake, torch.zeros_like(p_fake)))
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        return {"loss_g": loss_g.item(), "loss_d": loss_d.item()}
+
+    def end_epoch(self, epoch):
+        return None
+
+    def save(self, epoch):
+        self.changed = _save(self.config, self.generator, self.meta,
+                             {"epochs_run": epoch.number, "iterations": epoch.iterations})
+
+    def report(self, epoch):
+        self.reporter.info(f"epoch {epoch.number}/{epoch.epochs}: generator "
+                           f"{epoch.train['loss_g']:.4f}, discriminator "
+                           f"{epoch.train['loss_d']:.4f}, {self.changed:,} colours changed")
+        self.reporter.metric("loss_g", epoch.train["loss_g"], epoch=epoch.number)
 
 
 class ColorMapTranslator(Translator):

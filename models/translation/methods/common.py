@@ -1,9 +1,9 @@
-"""What the comparison methods share: result fields, [-1, 1] units, learning rates,
-iteration timing and random patches from the whole TARGET layer (CycleGAN).
+"""What the comparison methods share: result fields, [-1, 1] units, learning rates
+and random patches from the whole TARGET layer (the GANs). Iteration budget and timing:
+models/training/engine.py.
 """
 
 import math
-import time
 
 import numpy as np
 
@@ -43,12 +43,6 @@ def method_learning_rate(config, published, name, reporter):
     return config.learning_rate
 
 
-def iteration_budget(config, per_epoch):
-    """Total training iterations: EPOCHS x iterations per epoch, capped by MAX_ITERATIONS."""
-    total = config.epochs * per_epoch
-    return min(total, config.max_iterations) if config.max_iterations else total
-
-
 def result(config, parameters, target_window, device, seconds_per_iteration=None,
            epochs_run=0, iterations=0, best_validation_loss=None, **extra):
     """The result fields every method returns (see the registry's contract)."""
@@ -65,43 +59,6 @@ def result(config, parameters, target_window, device, seconds_per_iteration=None
     }
     data.update(extra)
     return data
-
-
-class IterationTimer:
-    """Wall-clock seconds per training iteration, as the LRM trainer measures them.
-
-    A lap runs from the end of the previous iteration (or the start of the epoch) to
-    the end of this one, so reading the data counts. The first lap is left out when
-    there are more (it pays for memory allocation and kernel selection); on CUDA the
-    clock waits for the GPU.
-    """
-
-    def __init__(self, device):
-        self._cuda = getattr(device, "type", "cpu") == "cuda"
-        self._times = []
-        self._tick = None
-
-    def _now(self):
-        if self._cuda:
-            import torch
-
-            torch.cuda.synchronize()
-        return time.perf_counter()
-
-    def start_epoch(self):
-        self._tick = self._now()
-
-    def lap(self):
-        now = self._now()
-        self._times.append(now - self._tick)
-        self._tick = now
-
-    @property
-    def seconds_per_iteration(self):
-        if not self._times:
-            return None
-        times = self._times[1:] if len(self._times) > 1 else self._times
-        return float(np.mean(times))
 
 
 def provenance(config, bands, target_info, source_infos, window):

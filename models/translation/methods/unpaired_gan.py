@@ -31,9 +31,11 @@ from ...runtime.devices import (autocast, describe_device, out_of_memory_hint, r
 from ...storage.model_file import save_model
 from ..sampling import SourcePatches, check_inputs
 from ..scaling import InputScaling
-from .common import (IterationTimer, TargetPatches, Translator, count_parameters, from_unit,
-                     iteration_budget, method_learning_rate, provenance, require_meta,
-                     require_tensors, result, to_unit)
+from ...training import engine
+from ...training.engine import Budget
+from .common import (TargetPatches, Translator, count_parameters, from_unit,
+                     method_learning_rate, provenance, require_meta, require_tensors, result,
+                     to_unit)
 
 DIRECTIONS = ("source_to_target", "target_to_source")
 
@@ -115,54 +117,76 @@ def train(spec, config, reporter):
                                          reporter)
     model = spec.make_model(len(bands), device, learning_rate, rng)
     generator = _saved_generator(spec, model)
-    per_epoch = sources.iterations_per_epoch(config.batch_size)
-    total = iteration_budget(config, per_epoch)
-    epochs = math.ceil(total / per_epoch)
-    schedulers = []
-    if spec.decay_second_half:
-        decay_from = max(1, epochs // 2)  # linear decay over the second half
-
-        def factor(e):
-            return 1.0 - max(0, e + 1 - decay_from) / float(epochs - decay_from + 1)
-
-        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in model.optimizers]
-    reporter.info(f"{spec.label} on {describe_device(device)}: {epochs} epoch(s), {total} "
+    budget = Budget(config.epochs, sources.iterations_per_epoch(config.batch_size),
+                    config.max_iterations)
+    budget.epochs = epochs = math.ceil(budget.total / budget.per_epoch)  # the ones that run
+    reporter.info(f"{spec.label} on {describe_device(device)}: {epochs} epoch(s), {budget.total} "
                   f"iteration(s), batch {config.batch_size}, generator "
                   f"{count_parameters(generator):,} parameters ({spec.direction}).")
-    validation = [_tensor(b, scaling, device)
-                  for b in sources.validation_batches(config.batch_size)]
-    timer, iteration, epoch, val = IterationTimer(device), 0, 0, None
-    summary = {"parameters_total": count_parameters(*model.networks)}
+    task = _GanTask(spec, config, model, sources, targets, scaling, device, epochs, reporter,
+                    (bands, target_info, source_infos))
     with out_of_memory_hint(device, config.batch_size, config.patch_size):
-        for epoch in range(1, epochs + 1):
-            losses = []
-            timer.start_epoch()
-            for raw in sources.epoch(config.batch_size):
-                s = _tensor(raw, scaling, device)
-                t = _tensor(targets.sample(len(raw)), scaling, device)
-                losses.append(model.step(s, t))
-                timer.lap()
-                iteration += 1
-                reporter.progress(100.0 * iteration / total)
-                if iteration >= total:
-                    break
-            for scheduler in schedulers:
-                scheduler.step()
-            val = model.validation_cycle(validation)
-            mean = {k: float(np.mean([l[k] for l in losses])) for k in losses[0]}
-            reporter.info(f"epoch {epoch}/{epochs}: generator {mean['loss_g']:.4f}, "
-                          f"discriminators {mean['loss_d']:.4f}, cycle {mean['cycle']:.4f}, "
-                          f"validation cycle {val:.4f}")
-            reporter.metric("val_cycle_loss", val, epoch=epoch)
-            _save(spec, config, model, scaling, bands, target_info, source_infos,
-                  {"epochs_run": epoch, "iterations": iteration, "val_cycle_loss": val})
-            if iteration >= total:
-                break
+        outcome = engine.train(task, budget, reporter, device)
     return result(config, count_parameters(generator),
                   [0, 0, target_info.width, target_info.height], device,
-                  seconds_per_iteration=timer.seconds_per_iteration, epochs_run=epoch,
-                  iterations=iteration, validation_cycle_loss=val,
-                  target_sampling="whole TARGET layer", direction=spec.direction, **summary)
+                  seconds_per_iteration=outcome.seconds_per_iteration,
+                  epochs_run=outcome.epochs_run, iterations=outcome.iterations,
+                  validation_cycle_loss=task.validation_cycle_loss,
+                  target_sampling="whole TARGET layer", direction=spec.direction,
+                  parameters_total=count_parameters(*model.networks))
+
+
+class _GanTask:
+    """The training engine's task for a two-generator GAN: no model selection (GAN losses do
+    not tell translation quality), so every epoch is saved; the held-out SOURCE patches'
+    cycle loss is reported."""
+
+    def __init__(self, spec, config, model, sources, targets, scaling, device, epochs,
+                 reporter, provenance_parts):
+        self.spec, self.config, self.model = spec, config, model
+        self.sources, self.targets, self.scaling, self.device = sources, targets, scaling, device
+        self.reporter, self.parts = reporter, provenance_parts
+        self.validation = [_tensor(b, scaling, device)
+                           for b in sources.validation_batches(config.batch_size)]
+        self.schedulers = _linear_decay(model.optimizers, epochs) if spec.decay_second_half else []
+        self.validation_cycle_loss = None
+
+    def batches(self):
+        return self.sources.epoch(self.config.batch_size)
+
+    def step(self, raw):
+        s = _tensor(raw, self.scaling, self.device)
+        t = _tensor(self.targets.sample(len(raw)), self.scaling, self.device)
+        return self.model.step(s, t)
+
+    def end_epoch(self, epoch):
+        for scheduler in self.schedulers:
+            scheduler.step()
+        self.validation_cycle_loss = self.model.validation_cycle(self.validation)
+        return None
+
+    def save(self, epoch):
+        _save(self.spec, self.config, self.model, self.scaling, *self.parts,
+              {"epochs_run": epoch.number, "iterations": epoch.iterations,
+               "val_cycle_loss": self.validation_cycle_loss})
+
+    def report(self, epoch):
+        losses, val = epoch.train, self.validation_cycle_loss
+        self.reporter.info(f"epoch {epoch.number}/{epoch.epochs}: generator {losses['loss_g']:.4f}, "
+                           f"discriminators {losses['loss_d']:.4f}, cycle {losses['cycle']:.4f}, "
+                           f"validation cycle {val:.4f}")
+        self.reporter.metric("val_cycle_loss", val, epoch=epoch.number)
+
+
+def _linear_decay(optimizers, epochs):
+    """CycleGAN's schedule: the rate is kept for the first half of the epochs, then falls
+    linearly towards zero (stepped once per epoch)."""
+    decay_from = max(1, epochs // 2)
+
+    def factor(e):
+        return 1.0 - max(0, e + 1 - decay_from) / float(epochs - decay_from + 1)
+
+    return [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in optimizers]
 
 
 class GeneratorTranslator(Translator):

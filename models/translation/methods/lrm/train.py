@@ -22,6 +22,8 @@ from ....runtime.devices import (describe_device, flush_denormals, out_of_memory
 from ....errors import LrmError
 from ...sampling import SourcePatches, check_inputs, one_shot_sample
 from ...scaling import InputScaling
+from ....training import engine
+from ....training.engine import Budget
 from .network import Discriminator, Generator, count_parameters
 from .save import save_translator
 from . import weight_free as wf
@@ -82,10 +84,8 @@ def _train(config, reporter):
     reporter.info(f"Translator: {parameters:,} parameters (encoder + decoder); discriminator "
                   f"{count_parameters(discriminator):,}.")
 
-    per_epoch = patches.iterations_per_epoch(config.batch_size)
-    total = config.epochs * per_epoch
-    if config.max_iterations:
-        total = min(total, config.max_iterations)
+    budget = Budget(config.epochs, patches.iterations_per_epoch(config.batch_size),
+                    config.max_iterations, config.patience)
     to_device = lambda raw: torch.from_numpy(scaling.to_model(raw)).to(device)  # noqa: E731
     context = {
         "config": config, "bands": bands, "window": window, "scaling": scaling,
@@ -93,44 +93,18 @@ def _train(config, reporter):
         "vgg_source": vgg_source, "parameters": parameters, "history": [],
         "perceptual_loss": family, "style_mixing": mixing,
     }
-    state = {"best": math.inf, "best_epoch": 0, "stale": 0, "iterations": 0, "times": [],
-             "best_tensors": None, "stopped": "epochs"}
 
     with out_of_memory_hint(device, config.batch_size, config.patch_size):
         target = to_device(target_raw[None])
         trainer = Trainer(generator, discriminator, vgg.to(device) if vgg is not None else None,
-                          target, config, device, total, mixing=mixing)
-        epoch = 0
-        while epoch < config.epochs and state["iterations"] < total:
-            epoch += 1
-            sums, count = {}, 0
-            tick = time.perf_counter()
-            for raw in patches.epoch(config.batch_size):
-                losses = trainer.step(to_device(raw))
-                state["iterations"] += 1
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
-                now = time.perf_counter()
-                state["times"].append(now - tick)
-                tick = now
-                for k, v in losses.items():
-                    sums[k] = sums.get(k, 0.0) + v
-                count += 1
-                reporter.progress(2 + 97 * state["iterations"] / total)
-                if state["iterations"] >= total:
-                    break
-            if count == 0:
-                break
-            train_losses = {k: v / count for k, v in sums.items()}
-            val = trainer.validate(to_device(b) for b in patches.validation_batches(config.batch_size))
-            _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter)
-            if config.patience and state["stale"] >= config.patience:
-                state["stopped"] = "early_stopping"
-                reporter.info(f"Early stopping: no validation improvement for {config.patience} "
-                              f"epochs (best {state['best']:.4g} at epoch {state['best_epoch']}).")
-                break
-        if state["iterations"] >= total and total < config.epochs * per_epoch:
-            state["stopped"] = "max_iterations"
+                          target, config, device, budget.total, mixing=mixing)
+        task = _TranslatorTask(trainer, patches, to_device, context, reporter)
+        outcome = engine.train(task, budget, reporter, device, progress=(2, 99))
+        state = task.state
+        state.update(stopped=outcome.stopped_by, iterations=outcome.iterations)
+        if outcome.stopped_by == "early_stopping":
+            reporter.info(f"Early stopping: no validation improvement for {config.patience} "
+                          f"epochs (best {state['best']:.4g} at epoch {state['best_epoch']}).")
         if state["best_tensors"] is None:
             raise LrmError("Training produced no usable model: the validation loss was never "
                            "finite (the losses diverged). Try a lower LEARNING_RATE or check the "
@@ -139,19 +113,18 @@ def _train(config, reporter):
         context["diagnostics"] = diagnostics
         save_translator(config.output, state["best_tensors"], _metadata(context, state))  # full history
 
-    times = state["times"][1:] or state["times"]
     return {
         "output": config.output,
         "method": "lrm",
         "parameters": parameters,
         "discriminator_parameters": count_parameters(discriminator),
-        "seconds_per_iteration": float(np.mean(times)) if times else None,
+        "seconds_per_iteration": outcome.seconds_per_iteration,
         "best_validation_loss": state["best"] if math.isfinite(state["best"]) else None,
         "best_epoch": state["best_epoch"],
         "target_window": window,
         "device": describe_device(device),
-        "epochs_run": epoch,
-        "iterations": state["iterations"],
+        "epochs_run": outcome.epochs_run,
+        "iterations": outcome.iterations,
         "stopped_by": state["stopped"],
         "vgg_weights": vgg_source,
         "perceptual_loss_used": family,
@@ -185,33 +158,57 @@ def _diagnostics(trainer, state, patches, config, to_device, reporter):
     return figures
 
 
-def _end_of_epoch(epoch, train_losses, val, trainer, context, state, reporter):
-    config = context["config"]
-    val_loss = val["total"]
-    improved = val_loss < state["best"]
-    context["history"].append({"epoch": epoch, "iterations": state["iterations"],
-                               "learning_rate": trainer.learning_rate,
-                               "train": train_losses, "validation": val})
-    if improved:
-        state.update(best=val_loss, best_epoch=epoch, stale=0)
-        state["best_tensors"] = {
-            **{f"generator.{k}": v.detach().cpu().clone()
-               for k, v in trainer.gen.state_dict().items()},
+class _TranslatorTask:
+    """The training engine's task for LRM: model selection on the held-out source patches'
+    validation loss; epochs without improvement count towards PATIENCE only once the
+    weight-free anchor is released (the validation loss cannot settle before)."""
+
+    def __init__(self, trainer, patches, to_device, context, reporter):
+        self.trainer, self.patches, self.to_device = trainer, patches, to_device
+        self.context, self.reporter = context, reporter
+        self.config = context["config"]
+        self.state = {"best": math.inf, "best_epoch": 0, "iterations": 0, "best_tensors": None,
+                      "stopped": "epochs"}
+        self.validation = None
+
+    def batches(self):
+        return self.patches.epoch(self.config.batch_size)
+
+    def step(self, raw):
+        return self.trainer.step(self.to_device(raw))
+
+    def end_epoch(self, epoch):
+        batches = self.patches.validation_batches(self.config.batch_size)
+        self.validation = self.trainer.validate(self.to_device(b) for b in batches)
+        self.context["history"].append({"epoch": epoch.number, "iterations": epoch.iterations,
+                                        "learning_rate": self.trainer.learning_rate,
+                                        "train": epoch.train, "validation": self.validation})
+        return self.validation["total"]
+
+    def patience_counts(self):
+        return self.trainer.anchor_released
+
+    def save(self, epoch):
+        trainer = self.trainer
+        self.state.update(best=epoch.score, best_epoch=epoch.number, iterations=epoch.iterations)
+        self.state["best_tensors"] = {
+            **{f"generator.{k}": v.detach().cpu().clone() for k, v in trainer.gen.state_dict().items()},
             "target_image": trainer.target[0].detach().float().cpu().clone(),
             "target_style": trainer.target_style().cpu(),
         }
-        save_translator(config.output, state["best_tensors"], _metadata(context, state))
-    elif trainer.anchor_released:  # no early stop while the weight-free anchor still holds
-        state["stale"] += 1
-    # reported after saving: "saved" means the file is there
-    reporter.info(f"epoch {epoch}/{config.epochs} ({state['iterations']} iterations): train "
-                  f"{_describe(train_losses)} | validation {_describe(val)}"
-                  + (" (best so far, saved)" if improved else ""))
-    reporter.metric("train_loss", train_losses["total"], epoch=epoch)
-    reporter.metric("val_loss", val_loss, epoch=epoch)
-    for key in ("rec", "content", "style", "structure"):
-        if key in val:
-            reporter.metric(f"val_{key}", val[key], epoch=epoch)
+        save_translator(self.config.output, self.state["best_tensors"],
+                        _metadata(self.context, self.state))
+
+    def report(self, epoch):
+        val = self.validation
+        self.reporter.info(f"epoch {epoch.number}/{epoch.epochs} ({epoch.iterations} iterations): "
+                           f"train {_describe(epoch.train)} | validation {_describe(val)}"
+                           + (" (best so far, saved)" if epoch.improved else ""))
+        self.reporter.metric("train_loss", epoch.train["total"], epoch=epoch.number)
+        self.reporter.metric("val_loss", val["total"], epoch=epoch.number)
+        for key in ("rec", "content", "style", "structure"):
+            if key in val:
+                self.reporter.metric(f"val_{key}", val[key], epoch=epoch.number)
 
 
 def _metadata(context, state):
