@@ -1,7 +1,11 @@
 """Rasters far larger than their file: a VRT that GDAL expands from one small tile
 (nearest-neighbour upscaling, nothing written at full size). Classifying it keeps the
 worker's peak memory bounded by the window size, not by the raster: the peak for a
-2048 x 2048 VRT stays within 10% of the peak for a 512 x 512 one (16x the pixels)."""
+4096 x 4096 VRT (64x the pixels) stays within 256 MiB of the peak for a 512 x 512 one,
+while holding the raster's input and class scores as float32 arrays would take at least
+4096^2 x (3 + 3) x 4 bytes = 384 MiB more. (What does grow is one strip of windows x the
+raster's width, about 100 MiB here; run to run the peaks vary by some 50 MiB, which is why
+a 2048-pixel version with a 10% margin failed under load.)"""
 
 import os
 import subprocess
@@ -46,12 +50,12 @@ def peak_rss_kib(*argv):
     return int(proc.stdout.split("PEAK_RSS_KIB")[-1])
 
 
-def test_classifying_a_16x_larger_vrt_needs_no_more_memory(tmp_path):
+def test_classifying_a_64x_larger_vrt_stays_within_the_window_budget(tmp_path):
     result, _ = train_tiny(tmp_path, "--epochs", 1, "--max-iterations", 2)
     rng = np.random.default_rng(3)
     tile = write_raster(tmp_path / "tile.tif", image_for(block_labels(64, 3, rng), rng))
     peaks = {}
-    for size in (512, 2048):
+    for size in (512, 4096):
         vrt = big_vrt(tmp_path / f"big{size}.vrt", tile, size)
         out = tmp_path / f"classes{size}.tif"
         peaks[size] = peak_rss_kib("classify", "--input", vrt, "--model", result["output"],
@@ -59,6 +63,5 @@ def test_classifying_a_16x_larger_vrt_needs_no_more_memory(tmp_path):
         ds = gdal.Open(str(out))
         assert (ds.RasterXSize, ds.RasterYSize) == (size, size)
         assert ds.GetGeoTransform() == gdal.Open(vrt).GetGeoTransform()
-    print(f"classify peak RSS: 512^2 {peaks[512] / 1024:.0f} MiB, 2048^2 {peaks[2048] / 1024:.0f} MiB")
-    # whole-raster float32 input + probabilities at 2048^2 would add ~100 MiB (> 10% of ~900)
-    assert peaks[2048] < 1.10 * peaks[512], peaks
+    print(f"classify peak RSS: 512^2 {peaks[512] / 1024:.0f} MiB, 4096^2 {peaks[4096] / 1024:.0f} MiB")
+    assert peaks[4096] < peaks[512] + 256 * 1024, peaks

@@ -87,19 +87,23 @@ def test_adapt_end_to_end(tiny_sample, tmp_path):
     assert (meta["perceptual_loss"], meta["style_mixing"], meta["one_shot_size"]) == ("weight_free", "spatial", 32)
 
 
+def pipeline_model_params(sample, folder, iterations, *extra):
+    """qgis_process arguments of the shipped graphical model on the tiny sample."""
+    return [f"SOURCE={sample['source'][0]}", f"SOURCE_LABELS={sample['labels'][0]}",
+            f"TARGET={sample['target'][0]}", f"TARGET_REFERENCE={sample['reference'][0]}",
+            "LABEL_FORMAT=0", "PATCH_SIZE=32", "BATCH_SIZE=2", f"TRANSLATOR_ITERATIONS={iterations}",
+            f"SEGMENTER_ITERATIONS={iterations}", "ENCODER=resnet18", "DEVICE=cpu", *extra,
+            f"classify:CLASSIFIED={folder}/classified.tif",
+            f"evaluate:EVALUATION_HTML={folder}/evaluation.html",
+            f"evaluate:EVALUATION_TABLE={folder}/evaluation.csv",
+            f"train_translator:TRANSLATOR_MODEL={folder}/translator.safetensors",
+            f"train_segmenter:SEGMENTER_MODEL={folder}/segmenter.safetensors",
+            f"translate:TRANSLATED_SOURCE={folder}/translated.tif"]
+
+
 @pytest.mark.slow
 def test_shipped_graphical_model_runs(tiny_sample, tmp_path):
-    params = [f"SOURCE={tiny_sample['source'][0]}", f"SOURCE_LABELS={tiny_sample['labels'][0]}",
-              f"TARGET={tiny_sample['target'][0]}", f"TARGET_REFERENCE={tiny_sample['reference'][0]}",
-              "LABEL_FORMAT=0", "PATCH_SIZE=32", "BATCH_SIZE=2", "TRANSLATOR_ITERATIONS=2",
-              "SEGMENTER_ITERATIONS=2", "ENCODER=resnet18", "DEVICE=cpu",
-              f"classify:CLASSIFIED={tmp_path}/classified.tif",
-              f"evaluate:EVALUATION_HTML={tmp_path}/evaluation.html",
-              f"evaluate:EVALUATION_TABLE={tmp_path}/evaluation.csv",
-              f"train_translator:TRANSLATOR_MODEL={tmp_path}/translator.safetensors",
-              f"train_segmenter:SEGMENTER_MODEL={tmp_path}/segmenter.safetensors",
-              f"translate:TRANSLATED_SOURCE={tmp_path}/translated.tif"]
-    qgis_process_json("run", MODEL3, "--", *params)
+    qgis_process_json("run", MODEL3, "--", *pipeline_model_params(tiny_sample, tmp_path, 2))
     assert same_grid(str(tmp_path / "classified.tif"), tiny_sample["target"][0])
     assert os.path.getsize(tmp_path / "evaluation.html") > 500
     assert "building" in (tmp_path / "evaluation.csv").read_text()
@@ -131,17 +135,7 @@ def test_adapt_with_benjdira_classifies_the_target_translated_towards_the_source
 def test_shipped_graphical_model_applies_benjdira_towards_the_source(tiny_sample, tmp_path):
     # the model's one chain picks by METHOD which image is translated, trained on and
     # classified: for benjdira the TARGET is translated and the segmenter learns the SOURCE
-    params = [f"SOURCE={tiny_sample['source'][0]}", f"SOURCE_LABELS={tiny_sample['labels'][0]}",
-              f"TARGET={tiny_sample['target'][0]}", f"TARGET_REFERENCE={tiny_sample['reference'][0]}",
-              "LABEL_FORMAT=0", "PATCH_SIZE=32", "BATCH_SIZE=2", "TRANSLATOR_ITERATIONS=1",
-              "SEGMENTER_ITERATIONS=1", "ENCODER=resnet18", "DEVICE=cpu", "METHOD=6",
-              f"classify:CLASSIFIED={tmp_path}/classified.tif",
-              f"evaluate:EVALUATION_HTML={tmp_path}/evaluation.html",
-              f"evaluate:EVALUATION_TABLE={tmp_path}/evaluation.csv",
-              f"train_translator:TRANSLATOR_MODEL={tmp_path}/translator.safetensors",
-              f"train_segmenter:SEGMENTER_MODEL={tmp_path}/segmenter.safetensors",
-              f"translate:TRANSLATED_SOURCE={tmp_path}/translated.tif"]
-    qgis_process_json("run", MODEL3, "--", *params)
+    qgis_process_json("run", MODEL3, "--", *pipeline_model_params(tiny_sample, tmp_path, 1, "METHOD=6"))
     assert model_metadata(str(tmp_path / "translator.safetensors"))["direction"] == "target_to_source"
     assert same_grid(str(tmp_path / "translated.tif"), tiny_sample["target"][0])
     trained_on = model_metadata(str(tmp_path / "segmenter.safetensors"))["training"]["images"]

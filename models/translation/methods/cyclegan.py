@@ -27,7 +27,6 @@ generator.
 
 import itertools
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -122,12 +121,6 @@ class CycleGan:
         self.scaler.update()
         return {"loss_g": loss_g.item(), "loss_d": loss_d.item(), "cycle": cycle.item()}
 
-    def validation_cycle(self, batches):
-        losses = []
-        with torch.no_grad(), autocast(self.device):
-            for s in batches:
-                losses.append(F.l1_loss(self.g_ts(self.g_st(s)).float(), s).item())
-        return float(np.mean(losses)) if losses else None
 
 
 def build_generator(channels, architecture):

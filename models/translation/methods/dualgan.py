@@ -24,7 +24,6 @@ is given (as in the reference), so translation treats every window on its own.
 
 import itertools
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -98,14 +97,6 @@ class DualGan:
             p.requires_grad_(True)
         return {"loss_g": loss_g.item(), "loss_d": loss_d.item(), "cycle": cycle.item()}
 
-    def validation_cycle(self, batches):
-        losses = []
-        self.g_st.eval(), self.g_ts.eval()
-        with torch.no_grad(), autocast(self.device):
-            for s in batches:
-                losses.append(F.l1_loss(self.g_ts(self.g_st(s)).float(), s).item())
-        self.g_st.train(), self.g_ts.train()
-        return float(np.mean(losses)) if losses else None
 
 
 def build_generator(channels, architecture):

@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ...errors import LrmError
 from ...runtime.devices import (autocast, describe_device, out_of_memory_hint, resolve_device,
@@ -162,7 +163,7 @@ class _GanTask:
     def end_epoch(self, epoch):
         for scheduler in self.schedulers:
             scheduler.step()
-        self.validation_cycle_loss = self.model.validation_cycle(self.validation)
+        self.validation_cycle_loss = validation_cycle_loss(self.model, self.validation)
         return None
 
     def save(self, epoch):
@@ -176,6 +177,18 @@ class _GanTask:
                            f"discriminators {losses['loss_d']:.4f}, cycle {losses['cycle']:.4f}, "
                            f"validation cycle {val:.4f}")
         self.reporter.metric("val_cycle_loss", val, epoch=epoch.number)
+
+
+def validation_cycle_loss(model, batches):
+    """Mean L1 of SOURCE -> TARGET -> SOURCE on held-out unit-range batches, in eval mode
+    (DualGAN's dropout off; CycleGAN's networks behave the same in both modes)."""
+    losses = []
+    model.g_st.eval(), model.g_ts.eval()
+    with torch.no_grad(), autocast(model.device):
+        for s in batches:
+            losses.append(F.l1_loss(model.g_ts(model.g_st(s)).float(), s).item())
+    model.g_st.train(), model.g_ts.train()
+    return float(np.mean(losses)) if losses else None
 
 
 def _linear_decay(optimizers, epochs):
