@@ -156,11 +156,11 @@ class Adapt(LrmAlgorithm):
         steps = linked(QgsProcessingMultiStepFeedback(5 if reference else 4, feedback), feedback)
         feedback.pushInfo(f"Settings: {s}")
 
-        method = METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
-        towards_source = method in TARGET_TO_SOURCE_METHODS
+        method_index = self.parameterAsEnum(parameters, "METHOD", context)
+        towards_source = METHODS[method_index] in TARGET_TO_SOURCE_METHODS
         steps.setCurrentStep(0)
-        feedback.pushInfo(f"Stage 1/4: training the translator (METHOD {method})")
-        params = {"SOURCE": sources, "TARGET": target, "BANDS": bands, "METHOD": METHODS.index(method),
+        feedback.pushInfo(f"Stage 1/4: training the translator (METHOD {METHODS[method_index]})")
+        params = {"SOURCE": sources, "TARGET": target, "BANDS": bands, "METHOD": method_index,
                   "PATCH_SIZE": s["patch_size"], "BATCH_SIZE": s["batch_size"],
                   "EPOCHS": s["translator_epochs"], "MAX_ITERATIONS": s["translator_iterations"],
                   "PATIENCE": s["patience"], "VGG_WEIGHTS": self.parameterAsFile(parameters, "VGG_WEIGHTS", context),

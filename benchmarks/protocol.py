@@ -40,6 +40,7 @@ sys.path.insert(0, HERE)
 import experiment as ex  # noqa: E402
 import tables as tb  # noqa: E402
 import protocol_data as pdata  # noqa: E402
+from models import contract  # noqa: E402  (plain data: method directions)
 
 NAMES = {"lrm": "LRM", "histogram_matching": "histogram matching", "fda": "FDA",
          "cyclegan": "CycleGAN", "colormapgan": "ColorMapGAN", "dualgan": "DualGAN",
@@ -51,18 +52,6 @@ def method_names():
     from models.translation.registry import method_names as names
 
     return names()
-
-
-def target_to_source_methods():
-    from models.translation.registry import TARGET_TO_SOURCE
-
-    return TARGET_TO_SOURCE
-
-
-def whole_layer_methods():
-    from models.translation.registry import WHOLE_TARGET_LAYER
-
-    return WHOLE_TARGET_LAYER
 
 
 def parse_args(argv=None):
@@ -152,7 +141,7 @@ class Protocol:
     def run(self, key, index):
         """One trained segmenter scored on the test tiles; cached in runs/<key>_<index>/run.json."""
         folder = os.path.join(self.out, "runs", f"{key}_{index}")
-        window = None if key in ("lower", "upper", *whole_layer_methods()) else self.windows[index]
+        window = None if key in ("lower", "upper", *contract.WHOLE_TARGET_LAYER) else self.windows[index]
         recipe = {"key": key, "settings": self.s.to_dict(), "split": self.split, "window": window,
                   "classes": self.args.classes, "segmenter": self.segmenter_extra}
         if key not in ("lower", "upper"):
@@ -179,7 +168,7 @@ class Protocol:
         if key not in ("lower", "upper"):
             model = self.train_translator(key, folder, window, run)
             translated = os.path.join(folder, "translated")
-            if key in target_to_source_methods():  # Benjdira et al.: the target goes to the source look
+            if key in contract.TARGET_TO_SOURCE:  # Benjdira et al.: the target goes to the source look
                 test_images = ex.translate_all(self.backend, model, test_images, translated, self.s,
                                                label=f"{key}{index + 1}_translate")
             else:
@@ -280,7 +269,7 @@ def write_outputs(proto, results, rows, runs):
         json.dump(proto.split, f, indent=1)
     sizes = "; ".join(f"{d}: " + ", ".join(f"{len(proto.split[d][k])} {k}" for k in pdata.SPLITS)
                       for d in ("source", "target"))
-    text = [f"# Experiment protocol results\n",
+    text = ["# Experiment protocol results\n",
             f"Data: `{os.path.abspath(args.data)}` ({sizes} tiles; split: "
             f"{args.split or f'70/15/15 convention, seed {args.split_seed}'}).",
             f"Preset `{args.preset}`: {s.patch_size}px patches, batch {s.batch_size}, U-Net {s.encoder}, "

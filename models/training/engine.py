@@ -79,15 +79,15 @@ class IterationTimer:
     """
 
     def __init__(self, device):
-        self._cuda = getattr(device, "type", "cpu") == "cuda"
+        self._device = device if getattr(device, "type", "cpu") == "cuda" else None
         self._times = []
         self._tick = None
 
     def _now(self):
-        if self._cuda:
+        if self._device is not None:  # the device trained on, not the current one
             import torch
 
-            torch.cuda.synchronize()
+            torch.cuda.synchronize(self._device)
         return time.perf_counter()
 
     def start_epoch(self):

@@ -122,7 +122,6 @@ class CycleGan:
         return {"loss_g": loss_g.item(), "loss_d": loss_d.item(), "cycle": cycle.item()}
 
 
-
 def build_generator(channels, architecture):
     return resnet_generator(channels, channels, int(architecture.get("ngf", NGF)),
                             int(architecture.get("blocks", RESIDUAL_BLOCKS)))

@@ -98,7 +98,6 @@ class DualGan:
         return {"loss_g": loss_g.item(), "loss_d": loss_d.item(), "cycle": cycle.item()}
 
 
-
 def build_generator(channels, architecture):
     return UNetGenerator(channels, channels, int(architecture.get("levels", UNET_LEVELS)),
                          int(architecture.get("ngf", NGF)))

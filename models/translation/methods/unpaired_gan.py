@@ -183,11 +183,13 @@ def validation_cycle_loss(model, batches):
     """Mean L1 of SOURCE -> TARGET -> SOURCE on held-out unit-range batches, in eval mode
     (DualGAN's dropout off; CycleGAN's networks behave the same in both modes)."""
     losses = []
-    model.g_st.eval(), model.g_ts.eval()
+    for generator in (model.g_st, model.g_ts):
+        generator.eval()
     with torch.no_grad(), autocast(model.device):
         for s in batches:
             losses.append(F.l1_loss(model.g_ts(model.g_st(s)).float(), s).item())
-    model.g_st.train(), model.g_ts.train()
+    for generator in (model.g_st, model.g_ts):
+        generator.train()
     return float(np.mean(losses)) if losses else None
 
 
