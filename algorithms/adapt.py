@@ -12,18 +12,22 @@ import tempfile
 
 from qgis.core import (QgsProcessing, QgsProcessingContext, QgsProcessingException,
                        QgsProcessingMultiStepFeedback, QgsProcessingOutputNumber, QgsProcessingOutputString,
-                       QgsProcessingParameterEnum, QgsProcessingParameterExtent,
-                       QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterFolderDestination, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString, QgsProcessingUtils)
+                       QgsProcessingUtils)
 
+from ..models import contract
 from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm
 from .presets import PRESET_NAMES, PRESETS
 from .styling import style_on_load
-from .train_translator import (METHODS, PERCEPTUAL_LOSSES, TARGET_TO_SOURCE_METHODS, method_parameter,
-                               one_shot_size_parameter, perceptual_loss_parameter, style_mixing_index,
-                               style_mixing_parameter)
+from .train_translator import METHODS, PERCEPTUAL_LOSSES, TARGET_TO_SOURCE_METHODS, style_mixing_index
+
+# The child algorithms' parameter names, from the shared contract (a renamed parameter
+# fails here, at the first run, instead of being passed on and ignored).
+TRANSLATOR = contract.named("train_translator")
+TRANSLATE = contract.named("translate")
+SEGMENTER = contract.named("train_segmenter")
+CLASSIFY = contract.named("classify")
+EVALUATE = contract.named("evaluate")
 
 
 class Adapt(LrmAlgorithm):
@@ -63,40 +67,7 @@ class Adapt(LrmAlgorithm):
         "OUTPUT_TRANSLATED_FOLDER when given).")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(P.raster_list("SOURCE", "Source images"))
-        self.addParameter(P.raster_list("SOURCE_LABELS", "Source labels (same order as the images)"))
-        self.addParameter(P.label_format())
-        self.addParameter(P.classes())
-        self.addParameter(QgsProcessingParameterRasterLayer("TARGET", "Target layer (one-shot sample and area to classify)"))
-        self.addParameter(QgsProcessingParameterExtent("TARGET_EXTENT", "Extent of the one-shot sample", optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            "TARGET_REFERENCE", "Target reference labels (evaluation only)", optional=True))
-        self.addParameter(QgsProcessingParameterEnum("PRESET", "Preset", ["paper", "quick"], defaultValue=0))
-        self.addParameter(P.integer("PATCH_SIZE", "Patch size (0 = preset)", 0, 0))
-        self.addParameter(P.integer("BATCH_SIZE", "Batch size (0 = preset)", 0, 0))
-        self.addParameter(P.integer("TRANSLATOR_ITERATIONS", "Translator iterations (0 = preset)", 0, 0))
-        self.addParameter(P.integer("SEGMENTER_ITERATIONS", "Segmenter iterations (0 = preset)", 0, 0))
-        self.addParameter(QgsProcessingParameterString("ENCODER", "Encoder (empty = preset)", "", optional=True))
-        self.addParameter(P.bands())
-        self.addParameter(P.weights_file("VGG_WEIGHTS", "Pretrained VGG19 weights (.pth)"))
-        self.addParameter(P.weights_file("ENCODER_WEIGHTS", "Pretrained encoder weights"))
-        self.addParameter(P.device())
-        self.addParameter(P.seed())
-        self.addParameter(perceptual_loss_parameter())
-        self.addParameter(style_mixing_parameter())
-        self.addParameter(one_shot_size_parameter())
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_TRANSLATOR", "Translator model", "Model files (*.safetensors)"))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_SEGMENTER", "Segmenter model", "Model files (*.safetensors)"))
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CLASSIFIED", "Classified target"))
-        self.addParameter(QgsProcessingParameterFolderDestination(
-            "OUTPUT_TRANSLATED_FOLDER", "Folder for the translated source images", optional=True,
-            createByDefault=False))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", "Evaluation report (needs TARGET_REFERENCE)", "HTML files (*.html)",
-            optional=True, createByDefault=False))
-        self.addParameter(method_parameter())
+        P.add_contract_parameters(self)
         self.addOutput(QgsProcessingOutputNumber("MIOU", "mIoU (%)"))
         self.addOutput(QgsProcessingOutputNumber("MEAN_F1", "Mean F1 (%)"))
         self.addOutput(QgsProcessingOutputNumber("OVERALL_ACCURACY", "Overall accuracy (%)"))
@@ -149,8 +120,8 @@ class Adapt(LrmAlgorithm):
             folder = tempfile.mkdtemp(prefix="lrm_translated_", dir=QgsProcessingUtils.tempFolder())
         os.makedirs(folder, exist_ok=True)
         html_path = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context) if reference else ""
-        common = {"DEVICE": self.parameterAsString(parameters, "DEVICE", context) or "auto",
-                  "SEED": self.parameterAsInt(parameters, "SEED", context)}
+        device = self.parameterAsString(parameters, "DEVICE", context) or "auto"
+        seed = self.parameterAsInt(parameters, "SEED", context)
         bands = self.parameterAsString(parameters, "BANDS", context).strip()
         classes = self.parameterAsString(parameters, "CLASSES", context)
         steps = linked(QgsProcessingMultiStepFeedback(5 if reference else 4, feedback), feedback)
@@ -160,25 +131,28 @@ class Adapt(LrmAlgorithm):
         towards_source = METHODS[method_index] in TARGET_TO_SOURCE_METHODS
         steps.setCurrentStep(0)
         feedback.pushInfo(f"Stage 1/4: training the translator (METHOD {METHODS[method_index]})")
-        params = {"SOURCE": sources, "TARGET": target, "BANDS": bands, "METHOD": method_index,
-                  "PATCH_SIZE": s["patch_size"], "BATCH_SIZE": s["batch_size"],
-                  "EPOCHS": s["translator_epochs"], "MAX_ITERATIONS": s["translator_iterations"],
-                  "PATIENCE": s["patience"], "VGG_WEIGHTS": self.parameterAsFile(parameters, "VGG_WEIGHTS", context),
-                  "PERCEPTUAL_LOSS": self.parameterAsEnum(parameters, "PERCEPTUAL_LOSS", context),
-                  "ONE_SHOT_SIZE": self.parameterAsInt(parameters, "ONE_SHOT_SIZE", context),
-                  "OUTPUT": translator, "OUTPUT_HTML": report_path(translator), **common}
+        params = {TRANSLATOR.SOURCE: sources, TRANSLATOR.TARGET: target, TRANSLATOR.BANDS: bands,
+                  TRANSLATOR.METHOD: method_index,
+                  TRANSLATOR.PATCH_SIZE: s["patch_size"], TRANSLATOR.BATCH_SIZE: s["batch_size"],
+                  TRANSLATOR.EPOCHS: s["translator_epochs"],
+                  TRANSLATOR.MAX_ITERATIONS: s["translator_iterations"], TRANSLATOR.PATIENCE: s["patience"],
+                  TRANSLATOR.VGG_WEIGHTS: self.parameterAsFile(parameters, "VGG_WEIGHTS", context),
+                  TRANSLATOR.PERCEPTUAL_LOSS: self.parameterAsEnum(parameters, "PERCEPTUAL_LOSS", context),
+                  TRANSLATOR.ONE_SHOT_SIZE: self.parameterAsInt(parameters, "ONE_SHOT_SIZE", context),
+                  TRANSLATOR.OUTPUT: translator, TRANSLATOR.OUTPUT_HTML: report_path(translator),
+                  TRANSLATOR.DEVICE: device, TRANSLATOR.SEED: seed}
         mixing = style_mixing_index(self, parameters, context)
         if mixing is not None:
-            params["STYLE_MIXING"] = mixing
+            params[TRANSLATOR.STYLE_MIXING] = mixing
         if parameters.get("TARGET_EXTENT") not in (None, ""):
-            params["TARGET_EXTENT"] = parameters["TARGET_EXTENT"]
+            params[TRANSLATOR.TARGET_EXTENT] = parameters["TARGET_EXTENT"]
         result = self.run_child("lrm:train_translator", params, context, steps)
         perceptual_loss_used = result.get("PERCEPTUAL_LOSS_USED") or ""
         feedback.pushInfo(f"Translator: {result.get('PARAMETERS')} parameters, "
                           f"{result.get('SECONDS_PER_ITERATION')} s/iteration, one-shot window "
                           f"{result.get('TARGET_WINDOW')}, PERCEPTUAL_LOSS_USED "
                           f"{perceptual_loss_used or 'none'} (asked for "
-                          f"{PERCEPTUAL_LOSSES[params['PERCEPTUAL_LOSS']]})")
+                          f"{PERCEPTUAL_LOSSES[params[TRANSLATOR.PERCEPTUAL_LOSS]]})")
 
         steps.setCurrentStep(1)
         if towards_source:
@@ -194,9 +168,10 @@ class Adapt(LrmAlgorithm):
         for i, (image, out, name) in enumerate(jobs):
             sub = linked(QgsProcessingMultiStepFeedback(len(jobs), steps), steps)
             sub.setCurrentStep(i)
-            self.run_child("lrm:translate", {"INPUT": image, "MODEL": translator,
-                                             "OVERLAP": s["overlap"], "BATCH_SIZE": s["batch_size"],
-                                             "DEVICE": common["DEVICE"], "OUTPUT": out}, context, sub)
+            self.run_child("lrm:translate", {TRANSLATE.INPUT: image, TRANSLATE.MODEL: translator,
+                                             TRANSLATE.OVERLAP: s["overlap"],
+                                             TRANSLATE.BATCH_SIZE: s["batch_size"],
+                                             TRANSLATE.DEVICE: device, TRANSLATE.OUTPUT: out}, context, sub)
             translated.append(out)
             if keep_translated:
                 context.addLayerToLoadOnCompletion(out, QgsProcessingContext.LayerDetails(
@@ -208,23 +183,24 @@ class Adapt(LrmAlgorithm):
         feedback.pushInfo("Stage 3/4: training the segmenter on the "
                           + ("untranslated source images" if towards_source else "translated images"))
         result = self.run_child("lrm:train_segmenter", {
-            "IMAGES": training_images, "LABELS": labels,
-            "LABEL_FORMAT": self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
-            "CLASSES": classes, "BANDS": bands, "ENCODER": s["encoder"],
-            "ENCODER_WEIGHTS": self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context),
-            "PATCH_SIZE": s["patch_size"], "BATCH_SIZE": s["batch_size"],
-            "EPOCHS": s["segmenter_epochs"], "MAX_ITERATIONS": s["segmenter_iterations"],
-            "PATIENCE": s["patience"], "OUTPUT": segmenter, "OUTPUT_HTML": report_path(segmenter),
-            **common}, context, steps)
+            SEGMENTER.IMAGES: training_images, SEGMENTER.LABELS: labels,
+            SEGMENTER.LABEL_FORMAT: self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
+            SEGMENTER.CLASSES: classes, SEGMENTER.BANDS: bands, SEGMENTER.ENCODER: s["encoder"],
+            SEGMENTER.ENCODER_WEIGHTS: self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context),
+            SEGMENTER.PATCH_SIZE: s["patch_size"], SEGMENTER.BATCH_SIZE: s["batch_size"],
+            SEGMENTER.EPOCHS: s["segmenter_epochs"], SEGMENTER.MAX_ITERATIONS: s["segmenter_iterations"],
+            SEGMENTER.PATIENCE: s["patience"], SEGMENTER.OUTPUT: segmenter,
+            SEGMENTER.OUTPUT_HTML: report_path(segmenter), SEGMENTER.DEVICE: device, SEGMENTER.SEED: seed},
+            context, steps)
         reports = [p for p in (report_path(translator), report_path(segmenter)) if os.path.isfile(p)]
         feedback.pushInfo("Training reports: " + ", ".join(reports))
         feedback.pushInfo(f"Segmenter: best validation mIoU {result.get('BEST_VALIDATION_MIOU')}")
 
         steps.setCurrentStep(3)
         feedback.pushInfo("Stage 4/4: classifying the target")
-        self.run_child("lrm:classify", {"INPUT": to_classify, "MODEL": segmenter, "OVERLAP": s["overlap"],
-                                        "BATCH_SIZE": s["batch_size"], "DEVICE": common["DEVICE"],
-                                        "OUTPUT": classified}, context, steps)
+        self.run_child("lrm:classify", {CLASSIFY.INPUT: to_classify, CLASSIFY.MODEL: segmenter,
+                                        CLASSIFY.OVERLAP: s["overlap"], CLASSIFY.BATCH_SIZE: s["batch_size"],
+                                        CLASSIFY.DEVICE: device, CLASSIFY.OUTPUT: classified}, context, steps)
         style_on_load(context, classified, "Classified target (LRM Adapt)")
         results = {"OUTPUT_TRANSLATOR": translator, "OUTPUT_SEGMENTER": segmenter,
                    "OUTPUT_CLASSIFIED": classified,
@@ -237,10 +213,10 @@ class Adapt(LrmAlgorithm):
             if not html_path or html_path == QgsProcessing.TEMPORARY_OUTPUT:
                 html_path = os.path.join(folder, "evaluation.html")
             scores = self.run_child("lrm:evaluate", {
-                "PREDICTION": classified, "REFERENCE": reference,
-                "LABEL_FORMAT": self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
-                "CLASSES": classes, "OUTPUT_HTML": html_path,
-                "OUTPUT_TABLE": os.path.splitext(html_path)[0] + ".csv"}, context, steps)
+                EVALUATE.PREDICTION: classified, EVALUATE.REFERENCE: reference,
+                EVALUATE.LABEL_FORMAT: self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
+                EVALUATE.CLASSES: classes, EVALUATE.OUTPUT_HTML: html_path,
+                EVALUATE.OUTPUT_TABLE: os.path.splitext(html_path)[0] + ".csv"}, context, steps)
             link_training_reports(html_path, reports)
             results.update({"MIOU": scores["MIOU"], "MEAN_F1": scores["MEAN_F1"],
                             "OVERALL_ACCURACY": scores["OVERALL_ACCURACY"], "OUTPUT_HTML": html_path})

@@ -5,9 +5,9 @@ import json
 
 from osgeo import gdal
 from qgis.core import (Qgis, QgsProcessingException, QgsProcessingOutputBoolean,
-                       QgsProcessingOutputNumber, QgsProcessingOutputString,
-                       QgsProcessingParameterFileDestination)
+                       QgsProcessingOutputNumber, QgsProcessingOutputString)
 
+from . import parameters as P
 from .base import GROUP_TOOLS, LrmAlgorithm
 from .interpreter import find_interpreter
 
@@ -30,8 +30,7 @@ class CheckEnvironment(LrmAlgorithm):
         "environment variable.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", "Environment report", "HTML files (*.html)"))
+        P.add_contract_parameters(self)
         self.addOutput(QgsProcessingOutputString("TORCH_VERSION", "PyTorch version"))
         self.addOutput(QgsProcessingOutputBoolean("CUDA_AVAILABLE", "CUDA available"))
         self.addOutput(QgsProcessingOutputString("DEVICE_NAME", "Device name"))

@@ -1,7 +1,5 @@
 """lrm:classify -- classify a raster of any size with a segmenter model."""
 
-from qgis.core import QgsProcessingParameterRasterDestination
-
 from . import parameters as P
 from .base import GROUP_SEGMENTATION, LrmAlgorithm
 from .styling import style_on_load
@@ -22,11 +20,7 @@ class Classify(LrmAlgorithm):
         "out of memory. DEVICE: auto, cpu, cuda or cuda:N.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        P.add_windowed_inference(self, "Segmenter model")
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Classified raster"))
-        self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_CONFIDENCE", "Confidence (probability of the chosen class)", optional=True,
-            createByDefault=False))
+        P.add_contract_parameters(self)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)

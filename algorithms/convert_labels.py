@@ -1,13 +1,11 @@
 """lrm:convert_labels -- colour-coded labels to class indices and back."""
 
-from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer)
-
+from ..models import contract
 from . import parameters as P
 from .base import GROUP_SEGMENTATION, LrmAlgorithm
 from .styling import style_on_load
 
-DIRECTIONS = ["to-index", "to-color"]  # enum order is public
+DIRECTIONS = contract.LABEL_DIRECTIONS  # enum order is public, shared with the backend
 
 
 class ConvertLabels(LrmAlgorithm):
@@ -23,12 +21,7 @@ class ConvertLabels(LrmAlgorithm):
         "their pixel counts. IGNORE_VALUE passes through as nodata.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer("INPUT", "Labels"))
-        self.addParameter(QgsProcessingParameterEnum(
-            "DIRECTION", "Direction", ["Colours to class indices", "Class indices to colours"], defaultValue=0))
-        self.addParameter(P.classes())
-        self.addParameter(P.ignore_value())
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Converted labels"))
+        P.add_contract_parameters(self)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)

@@ -1,12 +1,10 @@
 """lrm:create_sample_data -- the embedded synthetic source/target data set."""
 
-from qgis.core import (QgsProcessingOutputMultipleLayers, QgsProcessingOutputString,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterNumber)
+from qgis.core import QgsProcessingOutputMultipleLayers, QgsProcessingOutputString
 
 from ..models import contract
+from . import parameters as P
 from .base import GROUP_TOOLS, LrmAlgorithm
-from .qgis_compat import NUMBER_INTEGER
 
 SHIFTS = list(contract.SAMPLE_SHIFTS)  # enum order shared with the backend
 
@@ -31,15 +29,7 @@ class CreateSampleData(LrmAlgorithm):
         "histogram matching cannot undo. The source domain is the same for both.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", "Output folder"))
-        self.addParameter(QgsProcessingParameterNumber(
-            "TILES", "Tiles per domain", NUMBER_INTEGER, 6, minValue=1, maxValue=500))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SIZE", "Tile size (pixels per side)", NUMBER_INTEGER, 256,
-            minValue=64, maxValue=1024))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", "Random seed", NUMBER_INTEGER, 0, minValue=0))
-        self.addParameter(QgsProcessingParameterEnum("SHIFT", "Domain shift", SHIFTS, defaultValue=0))
+        P.add_contract_parameters(self)
         self.addOutput(QgsProcessingOutputMultipleLayers("SOURCE_IMAGES", "Source images"))
         self.addOutput(QgsProcessingOutputMultipleLayers("SOURCE_LABELS", "Source labels"))
         self.addOutput(QgsProcessingOutputMultipleLayers("TARGET_IMAGES", "Target images"))

@@ -1,7 +1,6 @@
 """lrm:evaluate -- score a classification against reference labels (paper's Table I metrics)."""
 
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterRasterLayer)
+from qgis.core import QgsProcessingOutputNumber
 
 from . import parameters as P
 from .base import GROUP_SEGMENTATION, LrmAlgorithm
@@ -22,15 +21,7 @@ class Evaluate(LrmAlgorithm):
         "OUTPUT_HTML shows them with the confusion matrix as a picture.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer("PREDICTION", "Classified raster"))
-        self.addParameter(QgsProcessingParameterRasterLayer("REFERENCE", "Reference labels"))
-        self.addParameter(P.label_format())
-        self.addParameter(P.classes())
-        self.addParameter(P.ignore_value())
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_TABLE", "Per-class metrics", "CSV files (*.csv)", optional=True, createByDefault=True))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", "Evaluation report", "HTML files (*.html)", optional=True, createByDefault=True))
+        P.add_contract_parameters(self)
         self.addOutput(QgsProcessingOutputNumber("MIOU", "mIoU (%)"))
         self.addOutput(QgsProcessingOutputNumber("MEAN_F1", "Mean F1 (%)"))
         self.addOutput(QgsProcessingOutputNumber("OVERALL_ACCURACY", "Overall accuracy (%)"))

@@ -1,11 +1,9 @@
 """lrm:export_segmenter -- a segmenter model as ONNX for the Deepness plugin."""
 
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterNumber)
+from qgis.core import QgsProcessingOutputNumber
 
 from . import parameters as P
 from .base import GROUP_SEGMENTATION, LrmAlgorithm
-from .qgis_compat import NUMBER_DOUBLE
 
 
 class ExportSegmenter(LrmAlgorithm):
@@ -25,15 +23,7 @@ class ExportSegmenter(LrmAlgorithm):
         "says when the model's bands or data type need care.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(P.model_file("MODEL", "Segmenter model"))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", "ONNX model", "ONNX models (*.onnx)"))
-        self.addParameter(P.integer("TILE_SIZE", "Tile size (pixels; 0 = the model's patch size)",
-                                    0, 0, 8192))
-        self.addParameter(QgsProcessingParameterNumber(
-            "RESOLUTION_CM", "Resolution (cm per pixel; empty = from the training images)",
-            NUMBER_DOUBLE, None, True, 0.01, 1e6))
-        self.addParameter(P.integer("OVERLAP_PERCENT", "Tile overlap (percent)", 15, 0, 99))
+        P.add_contract_parameters(self)
         self.addOutput(QgsProcessingOutputNumber("TILE_SIZE_USED", "Tile size written (pixels)"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802

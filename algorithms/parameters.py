@@ -1,11 +1,16 @@
-"""Parameter factories shared by several algorithms, and their mapping to CLI flags.
+"""Processing parameters declared from the shared contract, and their mapping to CLI flags.
 
-Parameter names are the public interface (users' models and scripts use them); the
-backend flag is always ``--`` + the name in lower case with dashes.
+Every parameter's name, type, default, range, enum options and description are in
+models/contract/parameters.py, which the backend's argparse flags are declared from too;
+this module turns those specs into QgsProcessingParameter objects and reads the values
+back as backend arguments. Parameter names are the public interface (users' models and
+scripts use them); the backend flag is always ``--`` + the name in lower case with dashes.
 """
 
-from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
+from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterExtent, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterString)
 
 from ..models import contract
@@ -16,7 +21,6 @@ Integer = NUMBER_INTEGER
 Double = NUMBER_DOUBLE
 
 LABEL_FORMATS = contract.LABEL_FORMATS  # enum order is public: 0 index, 1 colour
-LABEL_FORMAT_NAMES = ["Class indices (one band)", "Colour-coded (three bands, class table colours)"]
 
 
 def is_unset(parameters, name):
@@ -25,15 +29,6 @@ def is_unset(parameters, name):
 
     value = parameters.get(name)
     return value is None or value == "" or (isinstance(value, QVariant) and value.isNull())
-
-
-def training_report():
-    """OUTPUT_HTML of the training algorithms: an optional report (curves, pictures)."""
-    from qgis.core import QgsProcessingParameterFileDestination
-
-    return QgsProcessingParameterFileDestination(
-        "OUTPUT_HTML", "Training report (optional)", "HTML files (*.html)", optional=True,
-        createByDefault=False)
 
 
 def training_report_args(algorithm, parameters, context):
@@ -46,108 +41,74 @@ def flag(name):
     return "--" + name.lower().replace("_", "-")
 
 
-def integer(name, description, default, minimum=None, maximum=None, is_advanced=False):
-    p = QgsProcessingParameterNumber(name, description, Integer, default, False,
-                                     minimum if minimum is not None else -2**31 + 1,
-                                     maximum if maximum is not None else 2**31 - 1)
-    return advanced(p) if is_advanced else p
+def _number(spec):
+    kind = Integer if spec.kind == "int" else Double
+    return QgsProcessingParameterNumber(spec.name, spec.description, kind, spec.default, spec.optional,
+                                        spec.minimum, spec.maximum)
 
 
-def double(name, description, default, minimum=None, maximum=None, is_advanced=False):
-    p = QgsProcessingParameterNumber(name, description, Double, default, False,
-                                     minimum if minimum is not None else -1e308,
-                                     maximum if maximum is not None else 1e308)
-    return advanced(p) if is_advanced else p
+def _file(spec):
+    return QgsProcessingParameterFile(spec.name, spec.description, FILE_BEHAVIOUR_FILE, spec.extension,
+                                      None, spec.optional)
 
 
-def device():
-    return advanced(QgsProcessingParameterString(
-        "DEVICE", "Device (auto, cpu, cuda or cuda:N)", "auto"))
+def _enum(spec):
+    return QgsProcessingParameterEnum(spec.name, spec.description, list(spec.labels), False,
+                                      spec.default, spec.optional)
 
 
-def seed():
-    return advanced(integer("SEED", "Random seed", 0, 0))
+def _file_destination(spec):
+    return QgsProcessingParameterFileDestination(spec.name, spec.description, spec.extension, None,
+                                                 spec.optional, spec.create_by_default)
 
 
-def bands():
-    return QgsProcessingParameterString(
-        "BANDS", "Bands to use, e.g. 1,2,3 (empty: the first three)", "", optional=True)
+def _destination(factory):
+    return lambda spec: factory(spec.name, spec.description, None, spec.optional, spec.create_by_default)
 
 
-def model_file(name="MODEL", description="Model file"):
-    return QgsProcessingParameterFile(name, description, FILE_BEHAVIOUR_FILE,
-                                      "safetensors")
+_BUILDERS = {
+    "int": _number, "double": _number, "enum": _enum, "file": _file,
+    "string": lambda s: QgsProcessingParameterString(s.name, s.description, s.default, False, s.optional),
+    "text": lambda s: QgsProcessingParameterString(s.name, s.description, s.default, True, s.optional),
+    "raster": lambda s: QgsProcessingParameterRasterLayer(s.name, s.description, None, s.optional),
+    "rasters": lambda s: QgsProcessingParameterMultipleLayers(s.name, s.description, SOURCE_TYPE_RASTER),
+    "extent": lambda s: QgsProcessingParameterExtent(s.name, s.description, None, s.optional),
+    "file_out": _file_destination,
+    "raster_out": _destination(QgsProcessingParameterRasterDestination),
+    "folder_out": _destination(QgsProcessingParameterFolderDestination),
+}
 
 
-def weights_file(name, description):
-    return advanced(QgsProcessingParameterFile(
-        name, description, FILE_BEHAVIOUR_FILE, "", optional=True))
+def declare(spec):
+    """The Processing parameter of one contract spec (models/contract/parameters.py)."""
+    parameter = _BUILDERS[spec.kind](spec)
+    return advanced(parameter) if spec.advanced else parameter
 
 
-def raster_list(name, description):
-    return QgsProcessingParameterMultipleLayers(name, description, SOURCE_TYPE_RASTER)
+def add_contract_parameters(algorithm):
+    """Declare every parameter the contract lists for ``algorithm`` (by its NAME), in order."""
+    for spec in contract.ALGORITHMS[algorithm.NAME]:
+        algorithm.addParameter(declare(spec))
 
 
-def label_format(default=0):
-    return QgsProcessingParameterEnum("LABEL_FORMAT", "Label format", LABEL_FORMAT_NAMES,
-                                      defaultValue=default)
+def specs(algorithm_name, *names):
+    """The contract specs of some of an algorithm's parameters, by name."""
+    by_name = {spec.name: spec for spec in contract.ALGORITHMS[algorithm_name]}
+    return [by_name[name] for name in names]
 
 
-def classes():
-    return QgsProcessingParameterString(
-        "CLASSES", "Class table (empty: the six ISPRS classes; text 'index name r,g,b; ...' "
-        "or a .csv/.qml file)", "", multiLine=True, optional=True)
-
-
-def ignore_value():
-    return advanced(integer("IGNORE_VALUE", "Label value left out of training and metrics", 255, 0, 255))
-
-
-# -- groups of parameters shared by several algorithms ---------------------------------
-
-# Training knobs both trainers share, with the paper's defaults:
-# (name, description, "int"|"double", default, minimum, maximum, advanced).
-TRAINING_NUMBERS = [
-    ("PATCH_SIZE", "Patch size (pixels)", "int", contract.PATCH_SIZE, 32, 8192, False),
-    ("BATCH_SIZE", "Batch size", "int", contract.BATCH_SIZE, 1, 4096, False),
-    ("EPOCHS", "Maximum number of epochs", "int", 100, 1, 100000, False),
-    ("MAX_ITERATIONS", "Maximum number of iterations (0 = no cap)", "int", 0, 0, 10**9, False),
-    ("LEARNING_RATE", "Learning rate", "double", contract.LEARNING_RATE, 0.0, 10.0, True),
-    ("WEIGHT_DECAY", "Weight decay", "double", contract.WEIGHT_DECAY, 0.0, 1.0, True),
-]
-PATIENCE = ("PATIENCE", "Early-stopping patience (epochs; 0 = off)", "int", 10, 0, 100000, True)
-
-def add_numbers(algorithm, specs):
-    """Add numeric parameters from specs: (name, description, "int"|"double", default,
-    minimum, maximum, advanced)."""
-    for name, description, kind, default, minimum, maximum, is_advanced in specs:
-        factory = integer if kind == "int" else double
-        algorithm.addParameter(factory(name, description, default, minimum, maximum, is_advanced))
-
-
-def number_args(algorithm, parameters, context, specs):
-    """``--flag value`` pairs for the numeric parameters in specs."""
+def number_args(algorithm, parameters, context, names):
+    """``--flag value`` pairs for numeric parameters, by name."""
     args = []
-    for name, _, kind, *_ in specs:
-        read = algorithm.parameterAsInt if kind == "int" else algorithm.parameterAsDouble
-        args += [flag(name), repr(read(parameters, name, context))]
+    for spec in specs(algorithm.NAME, *names):
+        read = algorithm.parameterAsInt if spec.kind == "int" else algorithm.parameterAsDouble
+        args += [spec.flag, repr(read(parameters, spec.name, context))]
     return args
 
 
 def device_and_seed_args(algorithm, parameters, context):
     return ["--device", algorithm.parameterAsString(parameters, "DEVICE", context) or "auto",
             "--seed", algorithm.parameterAsInt(parameters, "SEED", context)]
-
-
-def add_windowed_inference(algorithm, model_description):
-    """INPUT, MODEL, OVERLAP, BATCH_SIZE and DEVICE of translate and classify."""
-    from qgis.core import QgsProcessingParameterRasterLayer
-
-    algorithm.addParameter(QgsProcessingParameterRasterLayer("INPUT", "Input raster"))
-    algorithm.addParameter(model_file("MODEL", model_description))
-    algorithm.addParameter(integer("OVERLAP", "Overlap between windows (pixels)", 64, 0, is_advanced=True))
-    algorithm.addParameter(integer("BATCH_SIZE", "Batch size (windows)", 4, 1, is_advanced=True))
-    algorithm.addParameter(device())
 
 
 def windowed_inference_args(algorithm, parameters, context):

@@ -6,6 +6,8 @@ patches, a small encoder and a fixed number of iterations (minutes, not days).
 A knob left at 0 (or empty) in lrm:adapt takes the preset's value.
 """
 
+from ..models import contract
+
 PRESETS = {
     "paper": {
         "patch_size": 512, "batch_size": 8, "encoder": "resnet101",
@@ -20,4 +22,4 @@ PRESETS = {
         "overlap": 32,
     },
 }
-PRESET_NAMES = list(PRESETS)
+PRESET_NAMES = list(contract.PRESETS)  # enum order (public), shared with the contract

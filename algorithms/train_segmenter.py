@@ -1,16 +1,13 @@
 """lrm:train_segmenter -- train a U-Net on images with labels (e.g. translated source images)."""
 
-from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterString)
+from qgis.core import QgsProcessingException, QgsProcessingOutputNumber
 
 from ..models import contract
 from . import parameters as P
 from .base import GROUP_SEGMENTATION, LrmAlgorithm, run_training
 
-NUMERIC = P.TRAINING_NUMBERS + [  # (name, description, kind, default, minimum, maximum, advanced)
-    P.PATIENCE,
-    ("VALIDATION_FRACTION", "Share of patches held out for validation", "double", 0.15, 0.0, 0.9, True),
-]
+NUMBERS = ("PATCH_SIZE", "BATCH_SIZE", "EPOCHS", "MAX_ITERATIONS", "LEARNING_RATE", "WEIGHT_DECAY",
+           "PATIENCE", "VALIDATION_FRACTION")
 
 
 class TrainSegmenter(LrmAlgorithm):
@@ -36,20 +33,7 @@ class TrainSegmenter(LrmAlgorithm):
         "PATCH_SIZE if the GPU runs out of memory.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(P.raster_list("IMAGES", "Images"))
-        self.addParameter(P.raster_list("LABELS", "Labels (same order as the images)"))
-        self.addParameter(P.label_format())
-        self.addParameter(P.classes())
-        self.addParameter(P.ignore_value())
-        self.addParameter(P.bands())
-        self.addParameter(QgsProcessingParameterString("ENCODER", "Encoder", contract.ENCODER))
-        self.addParameter(P.weights_file("ENCODER_WEIGHTS", "Pretrained encoder weights"))
-        P.add_numbers(self, NUMERIC)
-        self.addParameter(P.device())
-        self.addParameter(P.seed())
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", "Segmenter model", "Model files (*.safetensors)"))
-        self.addParameter(P.training_report())
+        P.add_contract_parameters(self)
         self.addOutput(QgsProcessingOutputNumber("BEST_VALIDATION_MIOU", "Best validation mIoU (%)"))
         self.addOutput(QgsProcessingOutputNumber("EPOCHS_RUN", "Epochs run"))
 
@@ -71,7 +55,7 @@ class TrainSegmenter(LrmAlgorithm):
                             ("ENCODER_WEIGHTS", self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context))):
             if value and value.strip():
                 args += [P.flag(name), value.strip()]
-        args += P.number_args(self, parameters, context, NUMERIC)
+        args += P.number_args(self, parameters, context, NUMBERS)
         return args + P.device_and_seed_args(self, parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802

@@ -1,55 +1,19 @@
 """lrm:train_translator -- train the one-shot translator on SOURCE and one TARGET sample."""
 
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingOutputString,
-                       QgsProcessingParameterEnum, QgsProcessingParameterExtent,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
-
+from qgis.core import QgsProcessingOutputNumber, QgsProcessingOutputString
 
 from ..models import contract
 from . import parameters as P
-from .base import GROUP_ADAPTATION, LrmAlgorithm, advanced, run_training
+from .base import GROUP_ADAPTATION, LrmAlgorithm, run_training
 
-# Enum orders are public (qgis_process passes indices) and shared with the backend:
-# models/contract.py. The display names below follow them, one per option.
+# Enum orders are public (qgis_process passes indices) and shared with the backend;
+# the options and their display names are in models/contract/parameters.py.
 METHODS = contract.METHODS
-METHOD_NAMES = ["LRM one-shot translator (paper)", "Histogram matching", "Fourier domain adaptation (FDA)",
-                "CycleGAN (uses the whole TARGET layer)", "ColorMapGAN (8-bit imagery)",
-                "DualGAN (uses the whole TARGET layer)",
-                "Benjdira et al. (translates TARGET towards SOURCE)"]
-
 PERCEPTUAL_LOSSES = contract.PERCEPTUAL_LOSSES  # LRM's loss family (--perceptual-loss)
-PERCEPTUAL_LOSS_NAMES = [
-    "auto (VGG19 losses when ImageNet weights are found, else weight-free)",
-    "vgg19_imagenet (the paper's VGG19 losses; needs ImageNet VGG19 weights)",
-    "weight_free (no pretrained network)",
-    "vgg19_random (the paper's losses on a random VGG19; for comparison only)"]
 STYLE_MIXINGS = contract.STYLE_MIXINGS  # how LRM mixes the style half (--style-mixing)
-STYLE_MIXING_NAMES = ["spatial (as published)", "global (averaged over the image)"]
-
-
 # Methods whose model translates TARGET images towards the SOURCE look (the segmenter is
 # trained on the untranslated SOURCE); a test checks it against the method modules.
 TARGET_TO_SOURCE_METHODS = contract.TARGET_TO_SOURCE
-
-
-def method_parameter():
-    return QgsProcessingParameterEnum("METHOD", "Translation method", METHOD_NAMES, defaultValue=0)
-
-
-def perceptual_loss_parameter():
-    return QgsProcessingParameterEnum("PERCEPTUAL_LOSS", "Perceptual losses (LRM)",
-                                      PERCEPTUAL_LOSS_NAMES, defaultValue=0)
-
-
-def style_mixing_parameter():
-    return advanced(QgsProcessingParameterEnum(
-        "STYLE_MIXING", "Style mixing (LRM; not set = by loss family)", STYLE_MIXING_NAMES,
-        defaultValue=None, optional=True))
-
-
-def one_shot_size_parameter():
-    return P.integer("ONE_SHOT_SIZE", "Size of the one-shot sample (pixels; 0 = patch size)",
-                     contract.ONE_SHOT_SIZE, 0)
 
 
 def style_mixing_index(algorithm, parameters, context):
@@ -59,14 +23,8 @@ def style_mixing_index(algorithm, parameters, context):
     return algorithm.parameterAsEnum(parameters, "STYLE_MIXING", context)
 
 
-NUMERIC = P.TRAINING_NUMBERS + [  # (name, description, kind, default, minimum, maximum, advanced)
-    ("LAMBDA_REC", "Weight of the reconstruction loss", "double", 30.0, 0.0, None, True),
-    ("LAMBDA_ADV", "Weight of the adversarial loss", "double", 1000.0, 0.0, None, True),
-    ("LAMBDA_CONTENT", "Weight of the content loss", "double", 1.0, 0.0, None, True),
-    ("LAMBDA_STYLE", "Weight of the style loss", "double", 5.0, 0.0, None, True),
-    P.PATIENCE,
-    ("FDA_BETA", "FDA: size of the swapped low-frequency band (beta)", "double", 0.01, 0.0, 0.5, True),
-]
+NUMBERS = ("PATCH_SIZE", "BATCH_SIZE", "EPOCHS", "MAX_ITERATIONS", "LEARNING_RATE", "WEIGHT_DECAY",
+           "LAMBDA_REC", "LAMBDA_ADV", "LAMBDA_CONTENT", "LAMBDA_STYLE", "PATIENCE", "FDA_BETA")
 
 
 class TrainTranslator(LrmAlgorithm):
@@ -112,22 +70,7 @@ class TrainTranslator(LrmAlgorithm):
         "'Translate raster' needs.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(P.raster_list("SOURCE", "Source images"))
-        self.addParameter(QgsProcessingParameterRasterLayer("TARGET", "Target (one-shot sample) layer"))
-        self.addParameter(QgsProcessingParameterExtent("TARGET_EXTENT", "Extent of the one-shot sample",
-                                                       optional=True))
-        self.addParameter(P.bands())
-        self.addParameter(method_parameter())
-        P.add_numbers(self, NUMERIC)
-        self.addParameter(P.weights_file("VGG_WEIGHTS", "Pretrained VGG19 weights (.pth)"))
-        self.addParameter(P.device())
-        self.addParameter(P.seed())
-        self.addParameter(perceptual_loss_parameter())
-        self.addParameter(style_mixing_parameter())
-        self.addParameter(one_shot_size_parameter())
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", "Translator model", "Model files (*.safetensors)"))
-        self.addParameter(P.training_report())
+        P.add_contract_parameters(self)
         self.addOutput(QgsProcessingOutputNumber("PARAMETERS", "Trainable parameters (encoder + decoder)"))
         self.addOutput(QgsProcessingOutputNumber("SECONDS_PER_ITERATION", "Seconds per training iteration"))
         self.addOutput(QgsProcessingOutputNumber("BEST_VALIDATION_LOSS", "Best validation loss"))
@@ -149,7 +92,7 @@ class TrainTranslator(LrmAlgorithm):
         if bands:
             args += ["--bands", bands]
         args += ["--method", METHODS[self.parameterAsEnum(parameters, "METHOD", context)]]
-        args += P.number_args(self, parameters, context, NUMERIC)
+        args += P.number_args(self, parameters, context, NUMBERS)
         vgg = self.parameterAsFile(parameters, "VGG_WEIGHTS", context)
         if vgg:
             args += ["--vgg-weights", vgg]

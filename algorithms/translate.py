@@ -1,7 +1,5 @@
 """lrm:translate -- apply a translator model to a raster of any size."""
 
-from qgis.core import QgsProcessingParameterRasterDestination
-
 from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm
 
@@ -20,8 +18,7 @@ class Translate(LrmAlgorithm):
         "DEVICE: auto, cpu, cuda or cuda:N.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        P.add_windowed_inference(self, "Translator model")
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Translated raster"))
+        P.add_contract_parameters(self)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)

@@ -16,8 +16,15 @@ def test_enum_orders_match_the_backend(plugin_package):
     assert list(translator.STYLE_MIXINGS) == list(MIXINGS)
     assert list(translator.METHODS) == list(method_names())
     assert list(sample_data.SHIFTS) == list(SHIFTS)
-    assert len(translator.PERCEPTUAL_LOSS_NAMES) == len(PERCEPTUAL_LOSSES)
-    assert len(translator.STYLE_MIXING_NAMES) == len(MIXINGS)
+    from models import contract
+    from models.labels.conversion import parse_direction
+    from models.labels.rasters import parse_label_format
+
+    # the backend takes every option by name and by its index
+    for index, direction in enumerate(contract.LABEL_DIRECTIONS):
+        assert parse_direction(direction) == parse_direction(str(index)) == direction
+    for index, label_format in enumerate(contract.LABEL_FORMATS):
+        assert parse_label_format(label_format) == parse_label_format(index) == label_format
 
 
 def test_method_directions_match_the_method_modules(plugin_package):
@@ -30,21 +37,33 @@ def test_method_directions_match_the_method_modules(plugin_package):
     assert list(TARGET_TO_SOURCE) == towards_source == list(translator.TARGET_TO_SOURCE_METHODS) == ["benjdira"]
     # the two-generator GANs sample the whole TARGET layer, the others one one-shot window
     assert list(WHOLE_TARGET_LAYER) == [n for n, spec in specs.items() if spec]
-    assert len(translator.METHOD_NAMES) == len(method_names())
 
 
 def test_the_shared_contract_is_plain_data_that_loads_without_the_backend():
-    # QGIS imports models/contract.py in its own Python, where torch, numpy or GDAL may
-    # be missing: the module may import nothing but the standard library's os.
+    # QGIS imports models/contract/ in its own Python, where torch, numpy or GDAL may be
+    # missing: its modules import nothing but the standard library and each other.
     import ast
+    import glob
+    import os
+    import subprocess
+    import sys
 
     import models.contract as contract
 
-    with open(contract.__file__, encoding="utf-8") as f:
-        tree = ast.parse(f.read())
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module or "." for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported == {"os"}
+    folder = os.path.dirname(contract.__file__)
+    imported = set()
+    for path in glob.glob(os.path.join(folder, "*.py")):
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names}
+        imported |= {("." * node.level) + (node.module or "") for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom)}
+    assert imported <= {"os", "dataclasses", ".", ".defaults", ".enums", ".parameters"}, imported
+    code = "import sys, models.contract; print(sorted(m for m in ('torch', 'numpy', 'osgeo') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(folder)))
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
 
 def test_both_sides_of_the_process_boundary_read_the_same_contract(plugin_package):
@@ -59,10 +78,10 @@ def test_both_sides_of_the_process_boundary_read_the_same_contract(plugin_packag
     assert translator.METHODS is contract.METHODS
     assert translator.TARGET_TO_SOURCE_METHODS is contract.TARGET_TO_SOURCE
     assert parameters.LABEL_FORMATS is contract.LABEL_FORMATS
-    defaults = {spec[0]: spec[3] for spec in parameters.TRAINING_NUMBERS}
-    assert (defaults["PATCH_SIZE"], defaults["BATCH_SIZE"], defaults["LEARNING_RATE"],
-            defaults["WEIGHT_DECAY"]) == (contract.PATCH_SIZE, contract.BATCH_SIZE,
-                                          contract.LEARNING_RATE, contract.WEIGHT_DECAY)
+    presets = importlib.import_module("lrm_adapt.algorithms.presets")
+    assert tuple(presets.PRESET_NAMES) == contract.PRESETS == tuple(presets.PRESETS)
+    convert = importlib.import_module("lrm_adapt.algorithms.convert_labels")
+    assert convert.DIRECTIONS is contract.LABEL_DIRECTIONS
     assert worker.partial_path("/data/out.tif", 42) == partial_path("/data/out.tif", 42) \
         == "/data/.out.tif.42.partial"
 

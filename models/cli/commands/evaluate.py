@@ -1,24 +1,12 @@
 """evaluate: score a class raster against reference labels (lrm:evaluate)."""
 
+from ..flags import add_contract_flags
+
 HELP = "score a class raster against reference labels (IoU, F1, accuracy; CSV and HTML)"
 
 
 def add_arguments(parser):
-    parser.add_argument("--prediction", required=True, metavar="PATH",
-                        help="class raster (class indices), e.g. a classify output")
-    parser.add_argument("--reference", required=True, metavar="PATH",
-                        help="reference labels on the same grid")
-    parser.add_argument("--label-format", default="index",
-                        help="format of the reference: index (0) or color (1)")
-    parser.add_argument("--classes", default=None,
-                        help="class table (text, CSV or QML; default: the table embedded in the "
-                             "prediction by classify, else the six ISPRS classes)")
-    parser.add_argument("--ignore-value", type=int, default=255,
-                        help="label value left out of the scores (default 255)")
-    parser.add_argument("--output-table", default=None, metavar="PATH",
-                        help="per-class scores as CSV")
-    parser.add_argument("--output-html", default=None, metavar="PATH",
-                        help="HTML report with the per-class table and the confusion matrix")
+    add_contract_flags(parser, "evaluate")
 
 
 def _check_extension(path, extensions, what):

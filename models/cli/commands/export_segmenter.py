@@ -1,18 +1,12 @@
 """export-segmenter: a segmenter as an ONNX model for Deepness (lrm:export_segmenter)."""
 
+from ..flags import add_contract_flags
+
 HELP = "export a trained segmenter to ONNX with the metadata the Deepness plugin reads"
 
 
 def add_arguments(parser):
-    parser.add_argument("--model", required=True, metavar="PATH",
-                        help="segmenter model file (.safetensors) from train-segmenter")
-    parser.add_argument("--output", required=True, metavar="PATH", help="ONNX file to write (.onnx)")
-    parser.add_argument("--tile-size", type=int, default=0,
-                        help="tile side in pixels (default 0: the model's patch size)")
-    parser.add_argument("--resolution-cm", type=float, default=None,
-                        help="pixel size in cm for Deepness (default: from the training images)")
-    parser.add_argument("--overlap-percent", type=int, default=15,
-                        help="overlap of neighbouring tiles in Deepness, percent (default 15)")
+    add_contract_flags(parser, "export-segmenter")
 
 
 def run(args, reporter):

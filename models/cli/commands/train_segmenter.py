@@ -1,44 +1,14 @@
 """train-segmenter: train a U-Net on image/label raster pairs (lrm:train_segmenter)."""
 
-from ... import contract
+from ..flags import add_contract_flags
 
 HELP = "train a U-Net land-cover segmenter on image/label raster pairs"
 
 
 def add_arguments(parser):
-    parser.add_argument("--images", action="append", required=True, metavar="PATH",
-                        help="training image raster (repeat for several)")
-    parser.add_argument("--labels", action="append", required=True, metavar="PATH",
-                        help="label raster of the image at the same position (repeat)")
-    parser.add_argument("--label-format", default="index",
-                        help="index (0: class indices in one band) or color (1: RGB colours)")
-    parser.add_argument("--classes", default=None,
-                        help="class table: text 'index name r,g,b; ...' or a CSV/QML file "
-                             "(default: the six ISPRS classes)")
-    parser.add_argument("--ignore-value", type=int, default=255,
-                        help="label value left out of the loss and metrics (default 255)")
-    parser.add_argument("--bands", default="1,2,3", help="image bands to use (default 1,2,3)")
-    parser.add_argument("--encoder", default=contract.ENCODER, help=f"smp encoder (default {contract.ENCODER})")
-    parser.add_argument("--encoder-weights", default=None, metavar="PATH",
-                        help="ImageNet weights file of the encoder (.safetensors or .pth)")
-    parser.add_argument("--patch-size", type=int, default=contract.PATCH_SIZE)
-    parser.add_argument("--batch-size", type=int, default=contract.BATCH_SIZE)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--max-iterations", type=int, default=0, help="0 = no cap")
-    parser.add_argument("--learning-rate", type=float, default=contract.LEARNING_RATE)
-    parser.add_argument("--weight-decay", type=float, default=contract.WEIGHT_DECAY)
-    parser.add_argument("--patience", type=int, default=10,
-                        help="early stopping after this many epochs without a better "
-                             "validation loss (0 = never)")
-    parser.add_argument("--validation-fraction", type=float, default=0.15)
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--seed", type=int, default=0)
+    add_contract_flags(parser, "train-segmenter")
     parser.add_argument("--num-workers", type=int, default=-1,
                         help="data-loading processes (-1: 0 on CPU, up to 4 on CUDA)")
-    parser.add_argument("--output", required=True, metavar="PATH",
-                        help="model file to write (.safetensors)")
-    parser.add_argument("--output-html", default=None, metavar="PATH",
-                        help="optional training report (.html): curves, per-class IoU, confusion matrix")
 
 
 def run(args, reporter):

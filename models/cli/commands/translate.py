@@ -1,20 +1,14 @@
 """translate: apply a trained translator to a raster of any size."""
 
+from ..flags import add_contract_flags
+
 HELP = "translate a raster with a trained translator model (windowed, any size)"
 
 
 def add_arguments(parser):
-    a = parser.add_argument
-    a("--input", required=True, metavar="PATH", help="raster to translate")
-    a("--model", required=True, metavar="PATH", help="translator model file")
-    a("--overlap", type=int, default=64,
-      help="overlap of neighbouring windows in pixels (halved, with a warning, when not "
-           "smaller than the window)")
-    a("--batch-size", type=int, default=4, help="windows translated together")
-    a("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    a("--window", type=int, default=0,
-      help="window size in pixels (0 = the model's patch size)")
-    a("--output", required=True, metavar="PATH", help="translated GeoTIFF (.tif)")
+    add_contract_flags(parser, "translate")
+    parser.add_argument("--window", type=int, default=0,
+                        help="window size in pixels (0 = the model's patch size)")
 
 
 def run(args, reporter):
