@@ -9,6 +9,7 @@ stage's worker at once.
 
 import os
 import tempfile
+from types import SimpleNamespace
 
 from qgis.core import (QgsProcessing, QgsProcessingContext, QgsProcessingException,
                        QgsProcessingMultiStepFeedback, QgsProcessingOutputNumber, QgsProcessingOutputString,
@@ -101,126 +102,151 @@ class Adapt(LrmAlgorithm):
 
     # -- the pipeline -----------------------------------------------------------------
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        s = self.settings(parameters, context)
+        run = self.resolve_inputs(parameters, context)
+        steps = linked(QgsProcessingMultiStepFeedback(5 if run.reference else 4, feedback), feedback)
+        feedback.pushInfo(f"Settings: {run.settings}")
+        perceptual_loss_used = self.train_translator_stage(run, parameters, context, feedback, steps)
+        translated = self.translate_stage(run, context, feedback, steps)
+        training_images = run.sources if run.towards_source else translated
+        to_classify = translated[0] if run.towards_source else run.target
+        reports = self.train_segmenter_stage(run, training_images, parameters, context, feedback, steps)
+
+        steps.setCurrentStep(3)
+        feedback.pushInfo("Stage 4/4: classifying the target")
+        self.run_child("lrm:classify", {CLASSIFY.INPUT: to_classify, CLASSIFY.MODEL: run.segmenter,
+                                        CLASSIFY.OVERLAP: run.settings["overlap"],
+                                        CLASSIFY.BATCH_SIZE: run.settings["batch_size"],
+                                        CLASSIFY.DEVICE: run.device, CLASSIFY.OUTPUT: run.classified},
+                       context, steps)
+        style_on_load(context, run.classified, "Classified target (LRM Adapt)")
+        results = {"OUTPUT_TRANSLATOR": run.translator, "OUTPUT_SEGMENTER": run.segmenter,
+                   "OUTPUT_CLASSIFIED": run.classified,
+                   "OUTPUT_TRANSLATED_FOLDER": run.folder if run.keep_translated else None,
+                   "MIOU": None, "MEAN_F1": None, "OVERALL_ACCURACY": None, "OUTPUT_HTML": None,
+                   "PERCEPTUAL_LOSS_USED": perceptual_loss_used}
+        if run.reference:
+            results.update(self.evaluate_stage(run, reports, parameters, context, feedback, steps))
+        return results
+
+    def resolve_inputs(self, parameters, context):
+        """Every input and output path of a run, checked, with the preset applied."""
         sources = self.raster_paths(parameters, "SOURCE", context)
         labels = self.raster_paths(parameters, "SOURCE_LABELS", context)
         if len(sources) != len(labels):
             raise QgsProcessingException(f"{len(sources)} SOURCE image(s) but {len(labels)} "
                                          f"SOURCE_LABELS raster(s): give one label raster per image.")
-        target_layer = self.parameterAsRasterLayer(parameters, "TARGET", context)
-        target = self.raster_path(parameters, "TARGET", context, target_layer)
         reference_layer = self.parameterAsRasterLayer(parameters, "TARGET_REFERENCE", context)
-        reference = self.raster_path(parameters, "TARGET_REFERENCE", context, reference_layer) if reference_layer else None
-        translator = self.parameterAsFileOutput(parameters, "OUTPUT_TRANSLATOR", context)
-        segmenter = self.parameterAsFileOutput(parameters, "OUTPUT_SEGMENTER", context)
-        classified = self.parameterAsOutputLayer(parameters, "OUTPUT_CLASSIFIED", context)
         folder = self.parameterAsString(parameters, "OUTPUT_TRANSLATED_FOLDER", context)
         keep_translated = bool(folder) and folder != QgsProcessing.TEMPORARY_OUTPUT
         if not keep_translated:
             folder = tempfile.mkdtemp(prefix="lrm_translated_", dir=QgsProcessingUtils.tempFolder())
         os.makedirs(folder, exist_ok=True)
-        html_path = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context) if reference else ""
-        device = self.parameterAsString(parameters, "DEVICE", context) or "auto"
-        seed = self.parameterAsInt(parameters, "SEED", context)
-        bands = self.parameterAsString(parameters, "BANDS", context).strip()
-        classes = self.parameterAsString(parameters, "CLASSES", context)
-        steps = linked(QgsProcessingMultiStepFeedback(5 if reference else 4, feedback), feedback)
-        feedback.pushInfo(f"Settings: {s}")
-
         method_index = self.parameterAsEnum(parameters, "METHOD", context)
-        towards_source = METHODS[method_index] in TARGET_TO_SOURCE_METHODS
+        return SimpleNamespace(
+            settings=self.settings(parameters, context), sources=sources, labels=labels,
+            target=self.raster_path(parameters, "TARGET", context),
+            reference=(self.raster_path(parameters, "TARGET_REFERENCE", context, reference_layer)
+                       if reference_layer else None),
+            translator=self.parameterAsFileOutput(parameters, "OUTPUT_TRANSLATOR", context),
+            segmenter=self.parameterAsFileOutput(parameters, "OUTPUT_SEGMENTER", context),
+            classified=self.parameterAsOutputLayer(parameters, "OUTPUT_CLASSIFIED", context),
+            folder=folder, keep_translated=keep_translated,
+            device=self.parameterAsString(parameters, "DEVICE", context) or "auto",
+            seed=self.parameterAsInt(parameters, "SEED", context),
+            bands=self.parameterAsString(parameters, "BANDS", context).strip(),
+            classes=self.parameterAsString(parameters, "CLASSES", context),
+            method_index=method_index, towards_source=METHODS[method_index] in TARGET_TO_SOURCE_METHODS)
+
+    def train_translator_stage(self, run, parameters, context, feedback, steps):
+        """Stage 1: lrm:train_translator; returns the perceptual losses it used."""
+        s = run.settings
         steps.setCurrentStep(0)
-        feedback.pushInfo(f"Stage 1/4: training the translator (METHOD {METHODS[method_index]})")
-        params = {TRANSLATOR.SOURCE: sources, TRANSLATOR.TARGET: target, TRANSLATOR.BANDS: bands,
-                  TRANSLATOR.METHOD: method_index,
+        feedback.pushInfo(f"Stage 1/4: training the translator (METHOD {METHODS[run.method_index]})")
+        params = {TRANSLATOR.SOURCE: run.sources, TRANSLATOR.TARGET: run.target, TRANSLATOR.BANDS: run.bands,
+                  TRANSLATOR.METHOD: run.method_index,
                   TRANSLATOR.PATCH_SIZE: s["patch_size"], TRANSLATOR.BATCH_SIZE: s["batch_size"],
                   TRANSLATOR.EPOCHS: s["translator_epochs"],
                   TRANSLATOR.MAX_ITERATIONS: s["translator_iterations"], TRANSLATOR.PATIENCE: s["patience"],
                   TRANSLATOR.VGG_WEIGHTS: self.parameterAsFile(parameters, "VGG_WEIGHTS", context),
                   TRANSLATOR.PERCEPTUAL_LOSS: self.parameterAsEnum(parameters, "PERCEPTUAL_LOSS", context),
                   TRANSLATOR.ONE_SHOT_SIZE: self.parameterAsInt(parameters, "ONE_SHOT_SIZE", context),
-                  TRANSLATOR.OUTPUT: translator, TRANSLATOR.OUTPUT_HTML: report_path(translator),
-                  TRANSLATOR.DEVICE: device, TRANSLATOR.SEED: seed}
+                  TRANSLATOR.OUTPUT: run.translator, TRANSLATOR.OUTPUT_HTML: report_path(run.translator),
+                  TRANSLATOR.DEVICE: run.device, TRANSLATOR.SEED: run.seed}
         mixing = style_mixing_index(self, parameters, context)
         if mixing is not None:
             params[TRANSLATOR.STYLE_MIXING] = mixing
         if parameters.get("TARGET_EXTENT") not in (None, ""):
             params[TRANSLATOR.TARGET_EXTENT] = parameters["TARGET_EXTENT"]
         result = self.run_child("lrm:train_translator", params, context, steps)
-        perceptual_loss_used = result.get("PERCEPTUAL_LOSS_USED") or ""
+        used = result.get("PERCEPTUAL_LOSS_USED") or ""
         feedback.pushInfo(f"Translator: {result.get('PARAMETERS')} parameters, "
                           f"{result.get('SECONDS_PER_ITERATION')} s/iteration, one-shot window "
-                          f"{result.get('TARGET_WINDOW')}, PERCEPTUAL_LOSS_USED "
-                          f"{perceptual_loss_used or 'none'} (asked for "
-                          f"{PERCEPTUAL_LOSSES[params[TRANSLATOR.PERCEPTUAL_LOSS]]})")
+                          f"{result.get('TARGET_WINDOW')}, PERCEPTUAL_LOSS_USED {used or 'none'} "
+                          f"(asked for {PERCEPTUAL_LOSSES[params[TRANSLATOR.PERCEPTUAL_LOSS]]})")
+        return used
 
+    def translate_stage(self, run, context, feedback, steps):
+        """Stage 2: lrm:translate of every SOURCE image (of TARGET for target_to_source)."""
         steps.setCurrentStep(1)
-        if towards_source:
+        if run.towards_source:
             feedback.pushInfo("Stage 2/4: translating the target towards the source look")
-            jobs = [(target, os.path.join(folder, "target_translated.tif"), "target")]
+            jobs = [(run.target, os.path.join(run.folder, "target_translated.tif"), "target")]
         else:
             feedback.pushInfo("Stage 2/4: translating the source images")
             jobs = []
-            for i, source in enumerate(sources):
+            for i, source in enumerate(run.sources):
                 name = os.path.splitext(os.path.basename(source))[0]
-                jobs.append((source, os.path.join(folder, f"{i:03d}_{name}_translated.tif"), name))
+                jobs.append((source, os.path.join(run.folder, f"{i:03d}_{name}_translated.tif"), name))
         translated = []
         for i, (image, out, name) in enumerate(jobs):
             sub = linked(QgsProcessingMultiStepFeedback(len(jobs), steps), steps)
             sub.setCurrentStep(i)
-            self.run_child("lrm:translate", {TRANSLATE.INPUT: image, TRANSLATE.MODEL: translator,
-                                             TRANSLATE.OVERLAP: s["overlap"],
-                                             TRANSLATE.BATCH_SIZE: s["batch_size"],
-                                             TRANSLATE.DEVICE: device, TRANSLATE.OUTPUT: out}, context, sub)
+            self.run_child("lrm:translate", {TRANSLATE.INPUT: image, TRANSLATE.MODEL: run.translator,
+                                             TRANSLATE.OVERLAP: run.settings["overlap"],
+                                             TRANSLATE.BATCH_SIZE: run.settings["batch_size"],
+                                             TRANSLATE.DEVICE: run.device, TRANSLATE.OUTPUT: out}, context, sub)
             translated.append(out)
-            if keep_translated:
+            if run.keep_translated:
                 context.addLayerToLoadOnCompletion(out, QgsProcessingContext.LayerDetails(
                     f"{name} (translated)", context.project(), "OUTPUT_TRANSLATED_FOLDER"))
-        training_images = sources if towards_source else translated
-        to_classify = translated[0] if towards_source else target
+        return translated
 
+    def train_segmenter_stage(self, run, images, parameters, context, feedback, steps):
+        """Stage 3: lrm:train_segmenter; returns the training reports written."""
+        s = run.settings
         steps.setCurrentStep(2)
         feedback.pushInfo("Stage 3/4: training the segmenter on the "
-                          + ("untranslated source images" if towards_source else "translated images"))
+                          + ("untranslated source images" if run.towards_source else "translated images"))
         result = self.run_child("lrm:train_segmenter", {
-            SEGMENTER.IMAGES: training_images, SEGMENTER.LABELS: labels,
+            SEGMENTER.IMAGES: images, SEGMENTER.LABELS: run.labels,
             SEGMENTER.LABEL_FORMAT: self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
-            SEGMENTER.CLASSES: classes, SEGMENTER.BANDS: bands, SEGMENTER.ENCODER: s["encoder"],
+            SEGMENTER.CLASSES: run.classes, SEGMENTER.BANDS: run.bands, SEGMENTER.ENCODER: s["encoder"],
             SEGMENTER.ENCODER_WEIGHTS: self.parameterAsFile(parameters, "ENCODER_WEIGHTS", context),
             SEGMENTER.PATCH_SIZE: s["patch_size"], SEGMENTER.BATCH_SIZE: s["batch_size"],
             SEGMENTER.EPOCHS: s["segmenter_epochs"], SEGMENTER.MAX_ITERATIONS: s["segmenter_iterations"],
-            SEGMENTER.PATIENCE: s["patience"], SEGMENTER.OUTPUT: segmenter,
-            SEGMENTER.OUTPUT_HTML: report_path(segmenter), SEGMENTER.DEVICE: device, SEGMENTER.SEED: seed},
-            context, steps)
-        reports = [p for p in (report_path(translator), report_path(segmenter)) if os.path.isfile(p)]
+            SEGMENTER.PATIENCE: s["patience"], SEGMENTER.OUTPUT: run.segmenter,
+            SEGMENTER.OUTPUT_HTML: report_path(run.segmenter), SEGMENTER.DEVICE: run.device,
+            SEGMENTER.SEED: run.seed}, context, steps)
+        reports = [p for p in (report_path(run.translator), report_path(run.segmenter)) if os.path.isfile(p)]
         feedback.pushInfo("Training reports: " + ", ".join(reports))
         feedback.pushInfo(f"Segmenter: best validation mIoU {result.get('BEST_VALIDATION_MIOU')}")
+        return reports
 
-        steps.setCurrentStep(3)
-        feedback.pushInfo("Stage 4/4: classifying the target")
-        self.run_child("lrm:classify", {CLASSIFY.INPUT: to_classify, CLASSIFY.MODEL: segmenter,
-                                        CLASSIFY.OVERLAP: s["overlap"], CLASSIFY.BATCH_SIZE: s["batch_size"],
-                                        CLASSIFY.DEVICE: device, CLASSIFY.OUTPUT: classified}, context, steps)
-        style_on_load(context, classified, "Classified target (LRM Adapt)")
-        results = {"OUTPUT_TRANSLATOR": translator, "OUTPUT_SEGMENTER": segmenter,
-                   "OUTPUT_CLASSIFIED": classified,
-                   "OUTPUT_TRANSLATED_FOLDER": folder if keep_translated else None,
-                   "MIOU": None, "MEAN_F1": None, "OVERALL_ACCURACY": None, "OUTPUT_HTML": None,
-                   "PERCEPTUAL_LOSS_USED": perceptual_loss_used}
-        if reference:
-            steps.setCurrentStep(4)
-            feedback.pushInfo("Evaluating against TARGET_REFERENCE")
-            if not html_path or html_path == QgsProcessing.TEMPORARY_OUTPUT:
-                html_path = os.path.join(folder, "evaluation.html")
-            scores = self.run_child("lrm:evaluate", {
-                EVALUATE.PREDICTION: classified, EVALUATE.REFERENCE: reference,
-                EVALUATE.LABEL_FORMAT: self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
-                EVALUATE.CLASSES: classes, EVALUATE.OUTPUT_HTML: html_path,
-                EVALUATE.OUTPUT_TABLE: os.path.splitext(html_path)[0] + ".csv"}, context, steps)
-            link_training_reports(html_path, reports)
-            results.update({"MIOU": scores["MIOU"], "MEAN_F1": scores["MEAN_F1"],
-                            "OVERALL_ACCURACY": scores["OVERALL_ACCURACY"], "OUTPUT_HTML": html_path})
-        return results
+    def evaluate_stage(self, run, reports, parameters, context, feedback, steps):
+        """Stage 5 (with TARGET_REFERENCE): lrm:evaluate, its report linked to the training reports."""
+        steps.setCurrentStep(4)
+        feedback.pushInfo("Evaluating against TARGET_REFERENCE")
+        html_path = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        if not html_path or html_path == QgsProcessing.TEMPORARY_OUTPUT:
+            html_path = os.path.join(run.folder, "evaluation.html")
+        scores = self.run_child("lrm:evaluate", {
+            EVALUATE.PREDICTION: run.classified, EVALUATE.REFERENCE: run.reference,
+            EVALUATE.LABEL_FORMAT: self.parameterAsEnum(parameters, "LABEL_FORMAT", context),
+            EVALUATE.CLASSES: run.classes, EVALUATE.OUTPUT_HTML: html_path,
+            EVALUATE.OUTPUT_TABLE: os.path.splitext(html_path)[0] + ".csv"}, context, steps)
+        link_training_reports(html_path, reports)
+        return {"MIOU": scores["MIOU"], "MEAN_F1": scores["MEAN_F1"],
+                "OVERALL_ACCURACY": scores["OVERALL_ACCURACY"], "OUTPUT_HTML": html_path}
 
 
 def report_path(model_path):
