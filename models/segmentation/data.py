@@ -15,7 +15,7 @@ from ..errors import LrmError
 from ..raster.grid_check import georeferenced_both, grid_difference
 from ..labels.rasters import LabelReader
 from ..raster.io import nodata_mask, open_raster, parse_bands, raster_info, read_window
-from ..raster.tiling import window_grid
+from ..training.patches import grid_windows, held_out_count
 from .scaling import MAX_PATCHES, PIXEL_STEP, RunningStats, apply_scaling
 
 
@@ -58,20 +58,14 @@ def open_pairs(images, labels, label_format, classes, ignore_value, bands, repor
 
 def patch_entries(pairs, patch_size):
     """List of (pair index, x, y, w, h) covering every pair without overlap."""
-    entries = []
-    for i, p in enumerate(pairs):
-        for row in window_grid(p.info.width, p.info.height, patch_size, 0):
-            entries.extend((i, x, y, w, h) for x, y, w, h in row)
-    return entries
+    return grid_windows([(p.info.width, p.info.height) for p in pairs], patch_size)
 
 
 def split_entries(entries, validation_fraction, seed, reporter):
     """(train, validation) lists; validation is the training set when there is too little data."""
     order = np.random.default_rng(seed).permutation(len(entries))
     shuffled = [entries[i] for i in order]
-    n_val = int(round(validation_fraction * len(entries)))
-    if validation_fraction > 0:
-        n_val = min(max(n_val, 1), len(entries) - 1)
+    n_val = held_out_count(len(entries), validation_fraction, 1 if validation_fraction > 0 else 0)
     if n_val <= 0:
         reporter.warning(f"Only {len(entries)} patch(es) / VALIDATION_FRACTION "
                          f"{validation_fraction}: validating on the training patches, so "

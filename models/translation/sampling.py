@@ -26,6 +26,7 @@ from osgeo import gdal
 from ..errors import LrmError
 from ..raster.io import nodata_mask, open_raster, parse_bands, raster_info, read_window
 from ..raster.tiling import window_starts
+from ..training.patches import grid_windows, held_out_count, jittered
 from .config import MIN_PATCH_SIZE
 
 OVERVIEW_SIDE = 1024
@@ -233,9 +234,8 @@ class SourcePatches:
                  max_validation=32, reporter=None):
         self.infos, self.bands, self.size, self.rng = source_infos, bands, patch_size, rng
         self._ds = [open_raster(info.path) for info in source_infos]
-        windows = [(i, x, y) for i, info in enumerate(source_infos)
-                   for y in window_starts(info.height, patch_size, 0)
-                   for x in window_starts(info.width, patch_size, 0)]
+        windows = [(i, x, y) for i, x, y, _, _ in
+                   grid_windows([(info.width, info.height) for info in source_infos], patch_size)]
         order = rng.permutation(len(windows))
         windows = [windows[i] for i in order]
         if len(windows) < 2:
@@ -246,8 +246,7 @@ class SourcePatches:
                                  "patch, so early stopping means little. Use larger SOURCE "
                                  "rasters or a smaller PATCH_SIZE.")
         else:
-            wanted = min(max_validation, max(1, round(validation_fraction * len(windows))))
-            wanted = min(wanted, len(windows) - 1)
+            wanted = held_out_count(len(windows), validation_fraction, 1, max_validation)
         self.validation, self.validation_windows, rest = [], [], []
         for window in windows:
             if len(self.validation) < wanted:
@@ -272,10 +271,8 @@ class SourcePatches:
 
     def _jitter(self, window):
         i, x, y = window
-        info, half = self.infos[i], self.size // 2
-        x = int(np.clip(x + self.rng.integers(-half, half + 1), 0, info.width - self.size))
-        y = int(np.clip(y + self.rng.integers(-half, half + 1), 0, info.height - self.size))
-        return i, x, y
+        info = self.infos[i]
+        return (i, *jittered(x, y, self.size, info.width, info.height, self.rng))
 
     def epoch(self, batch_size):
         """Yield batches (N, C, P, P) of raw float32 training patches for one epoch."""

@@ -11,6 +11,7 @@ from ...errors import LrmError
 from ...raster.io import open_raster
 from ..config import TranslatorConfig
 from ..sampling import MAX_SOURCE_NODATA, read_patch
+from ...training.patches import random_position
 
 LRM_DEFAULT_LEARNING_RATE = TranslatorConfig().learning_rate
 HALF_RANGE = 127.5  # model units 0..255 <-> [-1, 1] (the tanh range of the GAN generators)
@@ -128,8 +129,7 @@ class TargetPatches:
         patches = []
         for _ in range(count):
             for _ in range(self.MAX_TRIES):
-                x = int(self.rng.integers(0, self.info.width - self.size + 1))
-                y = int(self.rng.integers(0, self.info.height - self.size + 1))
+                x, y = random_position(self.info.width, self.info.height, self.size, self.rng)
                 patch, missing = read_patch(self._ds, self.info, self.bands, x, y, self.size)
                 if missing <= MAX_SOURCE_NODATA:
                     patches.append(patch)
