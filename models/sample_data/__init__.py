@@ -183,42 +183,59 @@ def create_sample_data(output_folder, tiles=6, size=256, seed=0, reporter=None,
 
     result = {"output_folder": os.path.abspath(output_folder)}
     pairs = {}
-    total = 2 * tiles
     for d, (style, pixel_size) in enumerate(zip(styles, pixel_sizes)):
-        projection = _projection(style.epsg)
-        keys = [f"{style.name}_images", f"{style.name}_labels", f"{style.name}_labels_color"]
-        for key in keys:
-            result[key] = []
-        counts = np.zeros(len(classes), np.int64)
-        pairs[style.name] = []
-        for i in range(tiles):
-            image, labels, complete = generate_tile(style, pixel_size, size, seed, d, i)
-            if not complete:
-                reporter.warning(f"{style.name} tile {i}: not every class reached its minimum "
-                                 f"area in {size}x{size} pixels (a larger SIZE avoids this)")
-            paths = _write_tile(os.path.join(output_folder, style.name), f"tile_{i:03d}.tif", image,
-                                labels, tile_geotransform(style, i, tiles, size, pixel_size),
-                                projection, classes)
-            for key, path in zip(keys, paths):
-                result[key].append(os.path.abspath(path))
-            counts += np.bincount(labels.ravel(), minlength=len(classes))[:len(classes)]
-            if measure_shift and i < SHIFT_TILES:
-                lo = max(0, (size - SHIFT_CROP) // 2)
-                crop = (slice(lo, lo + SHIFT_CROP),) * 2
-                pairs[style.name].append((image[(slice(None),) + crop], labels[crop]))
-            reporter.progress(100.0 * (d * tiles + i + 1) / (total + 1))
-        fractions = counts / counts.sum()
-        result[f"{style.name}_class_fractions"] = {n: round(float(f), 4)
-                                                   for n, f in zip(classes.names, fractions)}
-        missing = [n for n, c in zip(classes.names, counts) if c == 0]
-        if missing:
-            reporter.warning(f"the {style.name} domain lacks class(es) {', '.join(missing)}; "
-                             f"use more or larger tiles")
-        result[f"{style.name}_pixel_size"] = pixel_size
-        result[f"{style.name}_crs"] = f"EPSG:{style.epsg}"
-        reporter.info(f"{style.name}: {tiles} tile(s) of {size}x{size} px at {pixel_size} m; class "
-                      f"fractions " + ", ".join(f"{n} {f:.3f}" for n, f in zip(classes.names, fractions)))
+        pairs[style.name] = _write_domain(output_folder, d, style, pixel_size, tiles, size, seed,
+                                          classes, measure_shift, result, reporter)
+    result.update(_write_side_files(output_folder, tiles, size, seed, shift, styles, pixel_sizes,
+                                    classes))
+    result.update(tiles=tiles, size=size, seed=seed, shift=shift)
+    if measure_shift:
+        result["domain_shift"] = _report_shift(pairs, classes, seed, tiles, size, reporter)
+    reporter.progress(100)
+    return result
 
+
+def _write_domain(output_folder, d, style, pixel_size, tiles, size, seed, classes, measure_shift,
+                  result, reporter):
+    """Write one domain's tiles; fill its entries of ``result``; return the shift-check crops."""
+    projection = _projection(style.epsg)
+    keys = [f"{style.name}_images", f"{style.name}_labels", f"{style.name}_labels_color"]
+    for key in keys:
+        result[key] = []
+    counts = np.zeros(len(classes), np.int64)
+    pairs = []
+    for i in range(tiles):
+        image, labels, complete = generate_tile(style, pixel_size, size, seed, d, i)
+        if not complete:
+            reporter.warning(f"{style.name} tile {i}: not every class reached its minimum "
+                             f"area in {size}x{size} pixels (a larger SIZE avoids this)")
+        paths = _write_tile(os.path.join(output_folder, style.name), f"tile_{i:03d}.tif", image,
+                            labels, tile_geotransform(style, i, tiles, size, pixel_size),
+                            projection, classes)
+        for key, path in zip(keys, paths):
+            result[key].append(os.path.abspath(path))
+        counts += np.bincount(labels.ravel(), minlength=len(classes))[:len(classes)]
+        if measure_shift and i < SHIFT_TILES:
+            lo = max(0, (size - SHIFT_CROP) // 2)
+            crop = (slice(lo, lo + SHIFT_CROP),) * 2
+            pairs.append((image[(slice(None),) + crop], labels[crop]))
+        reporter.progress(100.0 * (d * tiles + i + 1) / (2 * tiles + 1))
+    fractions = counts / counts.sum()
+    result[f"{style.name}_class_fractions"] = {n: round(float(f), 4)
+                                               for n, f in zip(classes.names, fractions)}
+    missing = [n for n, c in zip(classes.names, counts) if c == 0]
+    if missing:
+        reporter.warning(f"the {style.name} domain lacks class(es) {', '.join(missing)}; "
+                         f"use more or larger tiles")
+    result[f"{style.name}_pixel_size"] = pixel_size
+    result[f"{style.name}_crs"] = f"EPSG:{style.epsg}"
+    reporter.info(f"{style.name}: {tiles} tile(s) of {size}x{size} px at {pixel_size} m; class "
+                  f"fractions " + ", ".join(f"{n} {f:.3f}" for n, f in zip(classes.names, fractions)))
+    return pairs
+
+
+def _write_side_files(output_folder, tiles, size, seed, shift, styles, pixel_sizes, classes):
+    """classes.csv and README.txt next to the tiles; their entries of the result."""
     csv_path = os.path.join(output_folder, "classes.csv")
     _write_text(csv_path, "index,name,r,g,b\n" + "".join(
         f"{i},{n},{r},{g},{b}\n" for i, (n, (r, g, b)) in enumerate(zip(classes.names, classes.colors))))
@@ -231,17 +248,17 @@ def create_sample_data(output_folder, tiles=6, size=256, seed=0, reporter=None,
         src_extent=size * pixel_sizes[0], tgt_extent=size * pixel_sizes[1],
         class_lines="\n".join(f"  {i} {n:<20} ISPRS colour {r},{g},{b}" for i, (n, (r, g, b))
                               in enumerate(zip(classes.names, classes.colors)))))
-    result.update(classes=classes.to_dict(), class_table=os.path.abspath(csv_path),
-                  readme=os.path.abspath(readme_path), tiles=tiles, size=size, seed=seed,
-                  shift=shift)
-    if measure_shift:
-        shift = measure_domain_shift(pairs["source"], pairs["target"], len(classes), seed)
-        result["domain_shift"] = shift
-        reporter.info(
-            "domain shift (Gaussian pixel classifier, overall accuracy on held-out tiles): "
-            f"source->source {shift['source_on_source']['overall_accuracy']:.1f}%, "
-            f"source->target {shift['source_on_target']['overall_accuracy']:.1f}%, "
-            f"target->target {shift['target_on_target']['overall_accuracy']:.1f}%"
-            + (" (few or small tiles: these figures are noisy)" if tiles < 4 or size < 128 else ""))
-    reporter.progress(100)
-    return result
+    return {"classes": classes.to_dict(), "class_table": os.path.abspath(csv_path),
+            "readme": os.path.abspath(readme_path)}
+
+
+def _report_shift(pairs, classes, seed, tiles, size, reporter):
+    """Measure and report the domain shift with a pixel classifier (result["domain_shift"])."""
+    shift = measure_domain_shift(pairs["source"], pairs["target"], len(classes), seed)
+    reporter.info(
+        "domain shift (Gaussian pixel classifier, overall accuracy on held-out tiles): "
+        f"source->source {shift['source_on_source']['overall_accuracy']:.1f}%, "
+        f"source->target {shift['source_on_target']['overall_accuracy']:.1f}%, "
+        f"target->target {shift['target_on_target']['overall_accuracy']:.1f}%"
+        + (" (few or small tiles: these figures are noisy)" if tiles < 4 or size < 128 else ""))
+    return shift
