@@ -167,18 +167,7 @@ def train_segmenter(cfg, reporter):
 
     pairs = open_pairs(cfg.images, cfg.labels, cfg.label_format, cfg.classes, cfg.ignore_value,
                        cfg.bands, reporter)
-    counts = np.zeros(len(cfg.classes), np.int64)
-    scan = reporter.scaled(0, 3)
-    for i, p in enumerate(pairs):
-        counts += p.labels.scan(progress=lambda f, i=i: scan.progress(100 * (i + f) / len(pairs)))
-    reporter.info("Labelled pixels per class: " + ", ".join(
-        f"{n} {c}" for n, c in zip(cfg.classes.names, counts.tolist())))
-    if counts.sum() == 0:
-        raise LrmError("The LABELS contain no labelled pixel (all ignored or nodata).")
-    absent = [n for n, c in zip(cfg.classes.names, counts) if c == 0]
-    if absent:
-        reporter.warning(f"Classes without any labelled pixel: {', '.join(absent)}.")
-
+    _check_labelled_pixels(cfg, pairs, reporter)
     entries = patch_entries(pairs, cfg.patch_size)
     train_entries, val_entries = split_entries(entries, cfg.validation_fraction, cfg.seed, reporter)
     reader = PatchReader(pairs, cfg.patch_size, cfg.ignore_value)
@@ -195,14 +184,7 @@ def train_segmenter(cfg, reporter):
     reporter.info(f"U-Net {cfg.encoder}: {n_params / 1e6:.3f}M parameters; encoder weights: "
                   f"{weights_info['source']}.")
 
-    workers = cfg.num_workers if cfg.num_workers >= 0 else (
-        min(4, max(0, (os.cpu_count() or 1) - 1)) if device.type == "cuda" else 0)
-    if cfg.patch_size == MIN_PATCH and len(train_entries) < 2:
-        raise LrmError(f"PATCH_SIZE {MIN_PATCH} needs at least 2 training patches; use a larger "
-                       f"PATCH_SIZE or more data.")
-    train_loader = _loader(PatchDataset(reader, train_entries), cfg.batch_size, True, workers,
-                           cfg.seed, drop_single=cfg.patch_size == MIN_PATCH)
-    val_loader = _loader(PatchDataset(reader, val_entries), cfg.batch_size, False, workers, cfg.seed)
+    train_loader, val_loader = _loaders(cfg, reader, train_entries, val_entries, device)
     budget = Budget(cfg.epochs, len(train_loader), cfg.max_iterations, cfg.patience)
 
     def write_model(state, history, best):
@@ -233,6 +215,34 @@ def train_segmenter(cfg, reporter):
         "training_patches": len(train_entries), "validation_patches": len(val_entries),
         "history": task.history, "best_validation_confusion": best.get("confusion"),
     }
+
+
+def _check_labelled_pixels(cfg, pairs, reporter):
+    """Count the labelled pixels per class (progress 0-3 %); refuse labels with none."""
+    counts = np.zeros(len(cfg.classes), np.int64)
+    scan = reporter.scaled(0, 3)
+    for i, p in enumerate(pairs):
+        counts += p.labels.scan(progress=lambda f, i=i: scan.progress(100 * (i + f) / len(pairs)))
+    reporter.info("Labelled pixels per class: " + ", ".join(
+        f"{n} {c}" for n, c in zip(cfg.classes.names, counts.tolist())))
+    if counts.sum() == 0:
+        raise LrmError("The LABELS contain no labelled pixel (all ignored or nodata).")
+    absent = [n for n, c in zip(cfg.classes.names, counts) if c == 0]
+    if absent:
+        reporter.warning(f"Classes without any labelled pixel: {', '.join(absent)}.")
+
+
+def _loaders(cfg, reader, train_entries, val_entries, device):
+    """The training and validation DataLoaders (worker processes only on CUDA by default)."""
+    workers = cfg.num_workers if cfg.num_workers >= 0 else (
+        min(4, max(0, (os.cpu_count() or 1) - 1)) if device.type == "cuda" else 0)
+    if cfg.patch_size == MIN_PATCH and len(train_entries) < 2:
+        raise LrmError(f"PATCH_SIZE {MIN_PATCH} needs at least 2 training patches; use a larger "
+                       f"PATCH_SIZE or more data.")
+    train_loader = _loader(PatchDataset(reader, train_entries), cfg.batch_size, True, workers,
+                           cfg.seed, drop_single=cfg.patch_size == MIN_PATCH)
+    val_loader = _loader(PatchDataset(reader, val_entries), cfg.batch_size, False, workers, cfg.seed)
+    return train_loader, val_loader
 
 
 class _SegmenterTask:

@@ -76,13 +76,7 @@ def _train(config, reporter):
     mixing = style_mixing_for(family, config.style_mixing)
     reporter.info(f"Losses: {family} (PERCEPTUAL_LOSS {config.perceptual_loss}); VGG19 weights: "
                   f"{vgg_source}; style mixing: {mixing}.")
-    generator = Generator(channels)
-    generator.set_standardization(*standard)
-    generator.to(device)
-    discriminator = Discriminator(channels).to(device)
-    parameters = count_parameters(generator)
-    reporter.info(f"Translator: {parameters:,} parameters (encoder + decoder); discriminator "
-                  f"{count_parameters(discriminator):,}.")
+    generator, discriminator, parameters = _networks(channels, standard, device, reporter)
 
     budget = Budget(config.epochs, patches.iterations_per_epoch(config.batch_size),
                     config.max_iterations, config.patience)
@@ -114,26 +108,29 @@ def _train(config, reporter):
         save_translator(config.output, state["best_tensors"], _metadata(context, state))  # full history
 
     return {
-        "output": config.output,
-        "method": "lrm",
-        "parameters": parameters,
+        "output": config.output, "method": "lrm", "parameters": parameters,
         "discriminator_parameters": count_parameters(discriminator),
         "seconds_per_iteration": outcome.seconds_per_iteration,
         "best_validation_loss": state["best"] if math.isfinite(state["best"]) else None,
-        "best_epoch": state["best_epoch"],
-        "target_window": window,
-        "device": describe_device(device),
-        "epochs_run": outcome.epochs_run,
-        "iterations": outcome.iterations,
-        "stopped_by": state["stopped"],
-        "vgg_weights": vgg_source,
-        "perceptual_loss_used": family,
-        "style_mixing": mixing,
-        "one_shot_size": window[2],
-        "input_scaling": scaling.mode,
-        "diagnostics": diagnostics,
+        "best_epoch": state["best_epoch"], "target_window": window,
+        "device": describe_device(device), "epochs_run": outcome.epochs_run,
+        "iterations": outcome.iterations, "stopped_by": state["stopped"], "vgg_weights": vgg_source,
+        "perceptual_loss_used": family, "style_mixing": mixing, "one_shot_size": window[2],
+        "input_scaling": scaling.mode, "diagnostics": diagnostics,
         "seconds": round(time.monotonic() - started, 3),
     }
+
+
+def _networks(channels, standard, device, reporter):
+    """The generator (with the pooled standardisation) and the discriminator, on ``device``."""
+    generator = Generator(channels)
+    generator.set_standardization(*standard)
+    generator.to(device)
+    discriminator = Discriminator(channels).to(device)
+    parameters = count_parameters(generator)
+    reporter.info(f"Translator: {parameters:,} parameters (encoder + decoder); discriminator "
+                  f"{count_parameters(discriminator):,}.")
+    return generator, discriminator, parameters
 
 
 def _diagnostics(trainer, state, patches, config, to_device, reporter):
