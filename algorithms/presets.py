@@ -6,8 +6,6 @@ patches, a small encoder and a fixed number of iterations (minutes, not days).
 A knob left at 0 (or empty) in lrm:adapt takes the preset's value.
 """
 
-from ..models import contract
-
 PRESETS = {
     "paper": {
         "patch_size": 512, "batch_size": 8, "encoder": "resnet101",
@@ -22,4 +20,4 @@ PRESETS = {
         "overlap": 32,
     },
 }
-PRESET_NAMES = list(contract.PRESETS)  # enum order (public), shared with the contract
+PRESET_NAMES = list(PRESETS)  # enum order (public); tests/plugin/test_enum_contract.py ties it to models/contract

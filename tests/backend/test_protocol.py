@@ -130,3 +130,11 @@ def test_protocol_runs_on_tiny_data_and_writes_its_tables(sample, tmp_path):
     # A second run with the same settings reuses every finished run.
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and again.stdout.count("reused:") == 5, again.stdout[-2000:]
+
+
+def test_the_benchmarks_read_the_presets_without_qgis():
+    # experiment.py loads algorithms/presets.py as a file (no QGIS, no package): it must
+    # stay importable on its own, with both presets (paper, quick) in the public order
+    presets = ex.load_presets()
+    assert list(presets) == ["paper", "quick"]
+    assert ex.Settings.from_preset("quick", device="cpu").patch_size == presets["quick"]["patch_size"]
