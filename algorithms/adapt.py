@@ -18,6 +18,7 @@ from qgis.core import (QgsProcessing, QgsProcessingContext, QgsProcessingExcepti
 from ..models import contract
 from . import parameters as P
 from .base import GROUP_ADAPTATION, LrmAlgorithm
+from .folder_lock import FolderBusy, FolderLock
 from .presets import PRESET_NAMES, PRESETS
 from .styling import style_on_load
 from .train_translator import METHODS, PERCEPTUAL_LOSSES, TARGET_TO_SOURCE_METHODS, style_mixing_index
@@ -103,6 +104,13 @@ class Adapt(LrmAlgorithm):
     # -- the pipeline -----------------------------------------------------------------
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         run = self.resolve_inputs(parameters, context)
+        try:
+            with FolderLock(run.folder):
+                return self.run_stages(run, parameters, context, feedback)
+        except FolderBusy as exc:
+            raise QgsProcessingException(f"OUTPUT_TRANSLATED_FOLDER: {exc}") from None
+
+    def run_stages(self, run, parameters, context, feedback):
         steps = linked(QgsProcessingMultiStepFeedback(5 if run.reference else 4, feedback), feedback)
         feedback.pushInfo(f"Settings: {run.settings}")
         perceptual_loss_used = self.train_translator_stage(run, parameters, context, feedback, steps)

@@ -34,3 +34,38 @@ def test_two_writers_of_one_output_never_mix(tmp_path):
     values = np.unique(gdal.Open(str(out)).ReadAsArray())
     assert values.tolist() == [7]  # the slow writer finished last and replaced the fast one whole
     assert sorted(os.listdir(tmp_path)) == ["same.tif", "writer.py"]
+
+
+def test_two_trainings_into_one_model_file_leave_one_whole_model(tmp_path):
+    # two real translator trainings (different seeds) save their best model to the same
+    # path at once, again and again: each save goes through the process's own partial
+    # file, so the file is always one run's whole model, with that run's metadata and
+    # tensors, never a mix, and neither run fails
+    from models.storage.model_file import load_model
+    from models.translation.registry import get_method
+
+    rng = np.random.default_rng(0)
+    images = []
+    for name, size in (("source", 96), ("target", 64)):
+        path = tmp_path / f"{name}.tif"
+        ds = gdal.GetDriverByName("GTiff").Create(str(path), size, size, 3, gdal.GDT_Byte)
+        ds.SetGeoTransform((0, 1, 0, 0, 0, -1))
+        ds.WriteArray(rng.integers(0, 255, (3, size, size), dtype=np.uint8))
+        ds = None
+        images.append(str(path))
+    model, report = tmp_path / "models" / "same.safetensors", tmp_path / "models" / "same.html"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT)
+    runs = [subprocess.Popen([sys.executable, "-m", "models", "train-translator", "--source", images[0],
+                              "--target", images[1], "--patch-size", "32", "--batch-size", "2",
+                              "--epochs", "4", "--one-shot-size", "64", "--seed", str(seed),
+                              "--output", str(model), "--output-html", str(report)],
+                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for seed in (1, 2)]
+    for run in runs:
+        _, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err[-2000:]
+    tensors, meta = load_model(str(model), expected_kind="translator")
+    assert meta["training"]["seed"] in (1, 2)
+    get_method(meta["method"]).load(tensors, meta, "cpu")  # whole: the network takes every tensor
+    assert report.read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert sorted(os.listdir(model.parent)) == ["same.html", "same.safetensors"]
