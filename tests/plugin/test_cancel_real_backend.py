@@ -148,3 +148,54 @@ def test_cancel_adapt_during_its_second_stage(plugin, feedback, real_backend, tm
     assert load_model(str(out / "translator.safetensors"), expected_kind="translator")  # stage 1 kept
     assert not (out / "segmenter.safetensors").exists() and not (out / "classified.tif").exists()
     assert not [p for p in out.rglob("*") if p.name.endswith(".partial")]
+
+
+def test_translating_a_huge_vrt_reports_progress_and_cancels_at_once(worker_module, feedback, real_backend,
+                                                                     tmp_path):
+    # a 16384 x 16384 VRT (268 megapixels, one 96-pixel tile stretched over it: nothing
+    # written at full size) translated through Processing feedback: the percentage rises
+    # from the first strip on, and Cancel ends the worker at once, leaving no output
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    rng = np.random.default_rng(0)
+    source = write(tmp_path / "s.tif", rng.integers(0, 255, (3, 96, 96), dtype=np.uint8))
+    target = write(tmp_path / "t.tif", rng.integers(0, 255, (3, 96, 96), dtype=np.uint8))
+    model = tmp_path / "hm.safetensors"
+    subprocess.run([sys.executable if not os.path.exists(VENV_PYTHON) else VENV_PYTHON, "-m", "models",
+                    "train-translator", "--method", "histogram_matching", "--source", source, "--target",
+                    target, "--patch-size", "32", "--output", str(model)], cwd=ROOT, check=True,
+                   capture_output=True)
+    size = 16384
+    bands = "".join(
+        f'<VRTRasterBand dataType="Byte" band="{b}"><SimpleSource><SourceFilename relativeToVRT="0">'
+        f'{source}</SourceFilename><SourceBand>{b}</SourceBand><SrcRect xOff="0" yOff="0" xSize="96" '
+        f'ySize="96"/><DstRect xOff="0" yOff="0" xSize="{size}" ySize="{size}"/></SimpleSource>'
+        f'</VRTRasterBand>' for b in (1, 2, 3))
+    vrt = tmp_path / "huge.vrt"
+    vrt.write_text(f'<VRTDataset rasterXSize="{size}" rasterYSize="{size}"><GeoTransform>0, 1, 0, 0, 0, '
+                   f'-1</GeoTransform>{bands}</VRTDataset>')
+    out = tmp_path / "huge_translated.tif"
+    run = worker_module.BackendRun("translate", ["--input", str(vrt), "--model", str(model),
+                                                 "--device", "cpu", "--output", str(out)],
+                                   feedback, outputs=[str(out)])
+    seen, cancelled_at = [], []
+    original = feedback.setProgress
+
+    def on_progress(value):
+        original(value)
+        seen.append(value)
+        if value >= 1.0 and not cancelled_at:  # past the first strip: cancel
+            cancelled_at.append(time.monotonic())
+            feedback.cancel()
+
+    feedback.setProgress = on_progress
+    with pytest.raises(worker_module.WorkerCancelled):
+        run.run()
+    seconds = time.monotonic() - cancelled_at[0]
+    print(f"huge VRT: progress {seen[:3]}...{seen[-1]:.2f} %, child gone {seconds:.2f} s after cancel")
+    assert 0 < seen[-1] < 50 and seen == sorted(seen)  # rising, stopped early
+    assert seconds < CANCEL_LIMIT_SECONDS and run.process.returncode is not None
+    assert not out.exists() and not list(tmp_path.glob(".*.partial"))
