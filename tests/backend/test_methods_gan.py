@@ -13,12 +13,12 @@ from models.translation.methods.common import count_parameters
 from models.translation.methods.gan_networks import patch_discriminator, resnet_generator
 from models.storage.model_file import load_model
 from models.raster.io import raster_info
+from translation_rasters import write_raster
 from models.runtime.reporting import Reporter
 from models.translation.apply import translate_raster
 from models.translation.config import TranslatorConfig
 from models.translation.registry import get_method
 
-GEOTRANSFORM = (431000.0, 0.5, 0.0, 5412000.0, 0.0, -0.5)
 
 
 class Recorder(Reporter):
@@ -30,19 +30,6 @@ class Recorder(Reporter):
 
     def info(self, message):
         self.infos.append(message)
-
-
-def write_raster(path, array, dtype=gdal.GDT_Byte):
-    bands, height, width = array.shape
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), width, height, bands, dtype)
-    ds.SetGeoTransform(GEOTRANSFORM)
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    ds.SetProjection(srs.ExportToWkt())
-    for i in range(bands):
-        ds.GetRasterBand(i + 1).WriteArray(array[i])
-    ds = None
-    return str(path)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -20,27 +20,9 @@ from models.runtime.reporting import Reporter
 from models.translation.apply import translate_raster
 from models.translation.config import TranslatorConfig
 from models.translation.registry import get_method, method_names
+from translation_rasters import write_raster
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GEOTRANSFORM = (431000.0, 0.5, 0.0, 5412000.0, 0.0, -0.5)
-
-
-def write_raster(path, array, dtype=gdal.GDT_Byte, nodata=None, geotransform=GEOTRANSFORM):
-    bands, height, width = array.shape
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), width, height, bands, dtype)
-    ds.SetGeoTransform(geotransform)
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    ds.SetProjection(srs.ExportToWkt())
-    for i in range(bands):
-        band = ds.GetRasterBand(i + 1)
-        if nodata is not None:
-            band.SetNoDataValue(nodata)
-        band.WriteArray(array[i])
-    ds = None
-    return str(path)
-
-
 def scene(rng, height, width, mean, spread, bands=3):
     """Smooth structure plus noise, different per band."""
     yy, xx = np.mgrid[0:height, 0:width]
