@@ -27,8 +27,33 @@ _NUMPY_TO_GDAL = {
     np.dtype("float64"): gdal.GDT_Float64,
 }
 _GDAL_TO_NUMPY = {v: k for k, v in _NUMPY_TO_GDAL.items()}
+# int8: GDAL >= 3.7 has GDT_Int8; before, a GTiff Byte band with PIXELTYPE=SIGNEDBYTE
+# holds it (the Python bindings then read int8 arrays). Either is read and written.
+_INT8 = getattr(gdal, "GDT_Int8", None)
+if _INT8 is not None:
+    _GDAL_TO_NUMPY[_INT8] = np.dtype("int8")
+SUPPORTED_TYPES = "Byte, Int8, UInt16, Int16, UInt32, Int32, Float32 or Float64"
 
 GTIFF_OPTIONS = ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+
+
+def _band_dtype(ds, band):
+    """The numpy type of a band's values; LrmError for types the backend cannot process."""
+    if band.DataType == gdal.GDT_Byte and \
+            band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE":
+        return np.dtype("int8")
+    dtype = _GDAL_TO_NUMPY.get(band.DataType)
+    if dtype is None:
+        name = gdal.GetDataTypeName(band.DataType) or str(band.DataType)
+        what = ("complex values (e.g. SAR or interferometric data)" if name.startswith("C")
+                else f"values of type {name}")
+        fix = ("convert it first: take the amplitude or intensity (Raster calculator or "
+               "gdal_calc: abs(A)) and save it as Float32" if name.startswith("C") else
+               "convert it first, e.g. gdal_translate -ot Float64 (or -ot Int32 when the "
+               "values fit)")
+        raise LrmError(f"{ds.GetDescription()} holds {what}; this tool reads {SUPPORTED_TYPES} "
+                       f"rasters: {fix}.")
+    return dtype
 
 
 @dataclass
@@ -64,11 +89,7 @@ def open_raster(path, update=False):
 
 def raster_info(path_or_ds):
     ds = open_raster(path_or_ds) if isinstance(path_or_ds, str) else path_or_ds
-    band = ds.GetRasterBand(1)
-    dtype = _GDAL_TO_NUMPY.get(band.DataType)
-    if dtype is None:
-        raise LrmError(f"{ds.GetDescription()}: unsupported data type "
-                       f"{gdal.GetDataTypeName(band.DataType)}.")
+    dtype = _band_dtype(ds, ds.GetRasterBand(1))
     return RasterInfo(
         path=ds.GetDescription(), width=ds.RasterXSize, height=ds.RasterYSize,
         band_count=ds.RasterCount, dtype=dtype, geotransform=tuple(ds.GetGeoTransform()),
@@ -137,13 +158,21 @@ class RasterWriter:
         self.path = path
         self._tmp = partial_path(path)
         self.dtype = np.dtype(dtype)
-        if self.dtype not in _NUMPY_TO_GDAL:
+        options = list(GTIFF_OPTIONS)
+        if self.dtype == np.int8:
+            gdal_type = _INT8
+            if gdal_type is None:
+                gdal_type = gdal.GDT_Byte
+                options.append("PIXELTYPE=SIGNEDBYTE")
+        elif self.dtype in _NUMPY_TO_GDAL:
+            gdal_type = _NUMPY_TO_GDAL[self.dtype]
+        else:
             raise LrmError(f"cannot write rasters of type {self.dtype}")
         driver = gdal.GetDriverByName("GTiff")
         self._ds = None
         try:
-            self._ds = driver.Create(self._tmp, width, height, band_count,
-                                     _NUMPY_TO_GDAL[self.dtype], options=GTIFF_OPTIONS)
+            self._ds = driver.Create(self._tmp, width, height, band_count, gdal_type,
+                                     options=options)
         except (RuntimeError, OSError) as exc:
             self.abort()
             raise storage_error(path, exc) from None
@@ -173,7 +202,10 @@ class RasterWriter:
             array = array[None]
         try:
             for i, plane in enumerate(array):
-                self._ds.GetRasterBand(i + 1).WriteArray(plane.astype(self.dtype, copy=False), x, y)
+                plane = plane.astype(self.dtype, copy=False)
+                if self.dtype == np.int8 and _INT8 is None:
+                    plane = plane.view(np.uint8)  # the bindings write Byte buffers
+                self._ds.GetRasterBand(i + 1).WriteArray(plane, x, y)
         except (RuntimeError, OSError) as exc:
             raise storage_error(self.path, exc) from None
 
