@@ -51,7 +51,13 @@ def check_ignore_value(ignore_value, classes):
 
 
 def _rgb_code(r, g, b):
-    return (np.asarray(r, np.int64) << 16) | (np.asarray(g, np.int64) << 8) | np.asarray(b, np.int64)
+    def channel(c):  # float colours: NaN/huge values (nodata pixels, masked by callers) -> -1
+        c = np.asarray(c)
+        if np.issubdtype(c.dtype, np.floating):
+            c = np.where(np.isfinite(c) & (np.abs(c) < 2**31), c, -1)
+        return c.astype(np.int64)
+
+    return (channel(r) << 16) | (channel(g) << 8) | channel(b)
 
 
 def _code_to_rgb(code):
@@ -115,7 +121,7 @@ def check_indices(index, n_classes, ignore_value, ignored=None, offenders=None):
     """(H, W) numeric labels -> uint8 indices; values not in 0..N-1 go to ``offenders``."""
     index = np.asarray(index)
     if np.issubdtype(index.dtype, np.floating):
-        whole = np.isfinite(index) & (index == np.round(index))
+        whole = np.isfinite(index) & (index == np.round(index)) & (np.abs(index) < 2**31)
         values = np.where(whole, index, -1).astype(np.int64)
     else:
         values = index.astype(np.int64)

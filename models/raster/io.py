@@ -123,15 +123,20 @@ def read_window(ds, bands, x, y, width, height):
 
 
 def nodata_mask(array, nodata_values):
-    """True where every band equals its nodata value (None: no nodata on that band)."""
-    if not any(v is not None for v in nodata_values):
-        return np.zeros(array.shape[1:], dtype=bool)
-    mask = np.ones(array.shape[1:], dtype=bool)
+    """True where a pixel is not data: every band equals its nodata value (None: no nodata
+    on that band), or any band is NaN or infinite (float rasters, nodata set or not, as
+    QGIS treats NaN; such a value would spread through every window it falls in)."""
+    array = np.asarray(array)
+    if np.issubdtype(array.dtype, np.floating):
+        mask = ~np.isfinite(array).all(axis=0)
+    else:
+        mask = np.zeros(array.shape[1:], dtype=bool)
+    if any(v is None for v in nodata_values) or not len(nodata_values):
+        return mask
+    equal = np.ones(array.shape[1:], dtype=bool)
     for band, value in zip(array, nodata_values):
-        if value is None:
-            return np.zeros(array.shape[1:], dtype=bool)
-        mask &= np.isnan(band) if np.isnan(value) else (band == value)
-    return mask
+        equal &= np.isnan(band) if np.isnan(value) else (band == value)
+    return mask | equal
 
 
 

@@ -42,7 +42,8 @@ def apply_scaling(array, scaling, invalid=None):
     """(C, H, W) raw values -> float32 network input; ``invalid`` pixels become 0."""
     mean = np.asarray(scaling["mean"], np.float32)[:, None, None]
     std = np.asarray(scaling["std"], np.float32)[:, None, None]
-    out = (array.astype(np.float32) - mean) / std
+    with np.errstate(over="ignore", invalid="ignore"):  # e.g. nodata -3.4e38: set to 0 below
+        out = (array.astype(np.float32) - mean) / std
     out[~np.isfinite(out)] = 0.0
     if invalid is not None and invalid.any():
         out[:, invalid] = 0.0

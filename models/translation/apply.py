@@ -13,6 +13,10 @@ their range (uint8 stays 0..255). Nodata pixels of the input are nodata in the o
 (they are filled with the window's band means before translation, so they do not
 disturb their neighbours, and marked NaN through the blending); a translated valid
 pixel that happens to equal the nodata value is moved by one step so it stays valid.
+NaN (or infinite) pixels of a float raster are not data either, nodata set or not
+(``nodata_mask``): they are the nodata value in the output, or NaN when there is none.
+A nodata value the data type cannot hold (-9999 on a Byte raster) marks no pixel and is
+kept as it is.
 """
 
 import time
@@ -43,6 +47,14 @@ def _pad(array, height, width):
         return array
     mode = "reflect" if ph < array.shape[1] and pw < array.shape[2] else "edge"
     return np.pad(array, ((0, 0), (0, ph), (0, pw)), mode=mode)
+
+
+def _representable(value, dtype):
+    """Can a pixel of ``dtype`` hold the nodata ``value`` (NaN only in float types)?"""
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return float(value).is_integer() and info.min <= value <= info.max
+    return bool(np.isnan(value) or dtype.type(value) == value)
 
 
 def _keep_valid(values, nodata, dtype):
@@ -113,7 +125,8 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
     overlap = effective_overlap(overlap, window, reporter)
     bands = translator.bands
     nodata = [info.nodata[b - 1] for b in bands]
-    masked = all(v is not None for v in nodata)
+    masked = all(v is not None and _representable(v, info.dtype) for v in nodata)
+    floating = np.issubdtype(info.dtype, np.floating)
 
     def predict(windows):
         w, h = windows[0][2], windows[0][3]
@@ -134,7 +147,7 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
         preds = np.empty((len(windows), len(bands), h, w), np.float32)
         for i, ((x, y, _, _), (ax, ay)) in enumerate(zip(windows, offsets)):
             preds[i] = out[i, :, y - ay:y - ay + h, x - ax:x - ax + w]
-            if masked:
+            if masks[i].any():
                 preds[i][:, masks[i]] = np.nan
         return preds
 
@@ -142,11 +155,13 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
                       info.geotransform, info.projection, nodata=nodata) as writer:
         def write(y0, block):
             values = cast_to_dtype(np.nan_to_num(block, nan=0.0), info.dtype)
+            invalid = np.isnan(block)
             if masked:
-                invalid = np.isnan(block)
                 for c, value in enumerate(nodata):
                     plane = _keep_valid(values[c], info.dtype.type(value), info.dtype)
                     plane[invalid[c]] = value
+            elif floating:  # no nodata: NaN pixels stay NaN
+                values[invalid] = np.nan
             writer.write(values, 0, y0)
 
         with out_of_memory_hint(device, batch_size, window):
