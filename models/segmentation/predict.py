@@ -96,6 +96,11 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
     # the fast window is used, not the training patch size (tests/backend/test_classify.py).
     window = int(window or inference_window(seg.patch_size, info.width, len(seg.classes),
                                             multiple=OUTPUT_STRIDE))
+    if window < OUTPUT_STRIDE:  # every window is padded to the stride: a smaller one only
+        if reporter:            # repeats the network's work (1-pixel windows: ~1000x slower)
+            reporter.warning(f"WINDOW {window} is smaller than the U-Net's {OUTPUT_STRIDE}-pixel "
+                             f"stride; using {OUTPUT_STRIDE}.")
+        window = OUTPUT_STRIDE
     overlap = effective_overlap(overlap, window, reporter)
     if str(info.dtype) != seg.scaling.get("dtype", str(info.dtype)) and reporter:
         reporter.warning(f"The model was trained on {seg.scaling['dtype']} images but "

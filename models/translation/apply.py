@@ -16,7 +16,9 @@ pixel that happens to equal the nodata value is moved by one step so it stays va
 NaN (or infinite) pixels of a float raster are not data either, nodata set or not
 (``nodata_mask``): they are the nodata value in the output, or NaN when there is none.
 A nodata value the data type cannot hold (-9999 on a Byte raster) marks no pixel and is
-kept as it is.
+kept as it is. A raster smaller than the window is translated as one window padded to
+the window's size, and a WINDOW below twice ``window_multiple`` is raised to it (with a
+warning), so that networks with instance statistics get more than one value.
 """
 
 import time
@@ -120,6 +122,13 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
     window = int(window or getattr(translator, "preferred_window", None)
                  or inference_window(1, info.width, len(translator.bands)))
     window = _round_up(window, multiple)
+    # a network that halves windows log2(window_multiple) times needs at least 2x2 values
+    # at its bottleneck (instance statistics of a single value fail)
+    least = 2 * multiple if multiple > 1 else 1
+    if window < least:
+        reporter.warning(f"WINDOW {window} is too small for this {meta.get('method', 'lrm')} "
+                         f"model; using {least}.")
+        window = least
     if batch_size < 1:
         raise LrmError(f"BATCH_SIZE must be at least 1, not {batch_size}.")
     overlap = effective_overlap(overlap, window, reporter)
@@ -127,11 +136,14 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
     nodata = [info.nodata[b - 1] for b in bands]
     masked = all(v is not None and _representable(v, info.dtype) for v in nodata)
     floating = np.issubdtype(info.dtype, np.floating)
+    # a raster smaller than the window: one window, padded to the window's size
+    least_h = window if info.height < window else 1
+    least_w = window if info.width < window else 1
 
     def predict(windows):
         w, h = windows[0][2], windows[0][3]
-        ph = _round_up(h + max(y % multiple for _, y, _, _ in windows), multiple)
-        pw = _round_up(w + max(x % multiple for x, _, _, _ in windows), multiple)
+        ph = _round_up(max(least_h, h + max(y % multiple for _, y, _, _ in windows)), multiple)
+        pw = _round_up(max(least_w, w + max(x % multiple for x, _, _, _ in windows)), multiple)
         arrays, offsets, masks = [], [], []
         for x, y, _, _ in windows:
             ax, ay = x - x % multiple, y - y % multiple
