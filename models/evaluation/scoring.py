@@ -56,7 +56,9 @@ def evaluate_rasters(prediction, reference, classes, label_format="index", ignor
     scores["unclassified_pixels"] = unclassified
     if scores["pixels"] == 0:
         raise LrmError(f"No pixel can be scored: every pixel of {reference} is ignored "
-                       f"(IGNORE_VALUE {ignore_value} or nodata) or unclassified in {prediction}.")
+                       f"(IGNORE_VALUE {ignore_value} or nodata) or unclassified in {prediction}. "
+                       f"Check IGNORE_VALUE and the nodata values of both rasters, or evaluate "
+                       f"an area that has reference labels.")
     return scores
 
 

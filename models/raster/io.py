@@ -113,7 +113,8 @@ def parse_bands(spec, band_count, default_count=3, path="the raster"):
         raise LrmError("BANDS is empty.")
     bad = [b for b in bands if b < 1 or b > band_count]
     if bad:
-        raise LrmError(f"{path} has {band_count} band(s); band(s) {bad} do not exist.")
+        raise LrmError(f"{path} has {band_count} band(s); band(s) {bad} do not exist. Choose "
+                       f"BANDS between 1 and {band_count}.")
     return bands
 
 

@@ -226,7 +226,9 @@ def _check_labelled_pixels(cfg, pairs, reporter):
     reporter.info("Labelled pixels per class: " + ", ".join(
         f"{n} {c}" for n, c in zip(cfg.classes.names, counts.tolist())))
     if counts.sum() == 0:
-        raise LrmError("The LABELS contain no labelled pixel (all ignored or nodata).")
+        raise LrmError(f"The LABELS contain no labelled pixel (all are IGNORE_VALUE "
+                       f"{cfg.ignore_value} or nodata). Check IGNORE_VALUE, LABEL_FORMAT and the "
+                       f"label rasters' nodata value, or give labels with classes.")
     absent = [n for n, c in zip(cfg.classes.names, counts) if c == 0]
     if absent:
         reporter.warning(f"Classes without any labelled pixel: {', '.join(absent)}.")
