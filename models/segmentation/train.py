@@ -173,6 +173,10 @@ def train_segmenter(cfg, reporter):
     reader = PatchReader(pairs, cfg.patch_size, cfg.ignore_value)
     reader.scaling = band_statistics(reader, train_entries, pairs[0].info.dtype, cfg.seed,
                                      lambda f: reporter.progress(3 + 2 * f))
+    if reader.scaling["pixels"] == 0:
+        raise LrmError(f"Every training patch of the IMAGES is nodata in BANDS {pairs[0].bands}: "
+                       f"there is nothing to learn from. Check the images' nodata value and "
+                       f"BANDS, or give images with data.")
     reporter.info(f"{len(train_entries)} training and {len(val_entries)} validation patches of "
                   f"{cfg.patch_size}x{cfg.patch_size} from {len(pairs)} image(s).")
 
