@@ -2,11 +2,12 @@
 tests/backend/test_raster_fuzz.py and benchmarks/fuzz_rasters.py)."""
 
 import collections
+import re
 
 import numpy as np
 
 from raster_fuzz import Cover
-from raster_fuzz_checks import FAILED
+from raster_fuzz_checks import FAILED, REFUSED
 from raster_fuzz_kinds import classify_case, translate_case
 from raster_fuzz_labels import convert_labels_case, evaluate_case
 from raster_fuzz_training import train_segmenter_case, train_translator_case
@@ -50,12 +51,23 @@ def describe_failures(outcomes):
     return "\n\n".join(f"[{o.kind}] {o.case}\n  {o.detail}" for o in failures(outcomes))
 
 
-def coverage_lines(cover, dimensions=("dtype", "nodata", "coverage", "bands", "size",
-                                      "geotransform", "crs")):
-    """One line per dimension: how many cases drew each value."""
+def coverage_lines(cover):
+    """One line per dimension drawn: how often each value was drawn. (Label rasters draw
+    their own "label dtype", "label nodata" and "label coverage"; the generic ones are then
+    those of the raster they are laid on.)"""
     lines = []
-    for name in dimensions:
+    for name in dict.fromkeys(d for d, _ in cover.counts):
         values = sorted(((str(v), n) for (d, v), n in cover.counts.items() if d == name))
         if values:
             lines.append(f"  {name}: " + ", ".join(f"{v} {n}" for v, n in values))
     return lines
+
+
+def refusal_reasons(outcomes, top=8):
+    """The most frequent refusal messages, paths and numbers replaced: [(count, text)]."""
+    counts = collections.Counter()
+    for o in outcomes:
+        if o.outcome == REFUSED:
+            text = re.sub(r"\d+", "N", re.sub(r"\S*[/\\]\S*", "PATH", o.detail))
+            counts[text[:120]] += 1
+    return [(n, text) for text, n in counts.most_common(top)]
