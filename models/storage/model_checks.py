@@ -62,7 +62,11 @@ def bands(meta, key="bands"):
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_BANDS:
         raise LrmError(f"The model metadata {key!r} is {short(value)}, not a list of 1 to "
                        f"{MAX_BANDS} band numbers. {DAMAGED}")
-    return [whole_number(b, key, 1, 2**31 - 1) for b in value]
+    for b in value:
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise LrmError(f"The model metadata {key!r} is {short(value)}: {short(b)} is not a "
+                           f"band number (1 or more). {DAMAGED}")
+    return list(value)
 
 
 def mapping(meta, key):
