@@ -20,10 +20,13 @@ import shutil
 import numpy as np
 import pytest
 
-from model_fuzz import run_case
-from model_fuzz_files import SEGMENTER, TRANSLATORS, hostile_cases, real_model_files, write_case
-from model_fuzz_mutations import KINDS, TARGETED, mutate, targeted
-from translation_rasters import one_torch_thread  # noqa: F401
+pytest.importorskip("resource", reason="the fuzz caps each case's memory with POSIX rlimits")
+
+from model_fuzz import run_case  # noqa: E402
+from model_fuzz_files import (SEGMENTER, TRANSLATORS, hostile_cases, real_model_files,  # noqa: E402
+                              write_case)
+from model_fuzz_mutations import KINDS, TARGETED, mutate, targeted  # noqa: E402
+from translation_rasters import one_torch_thread  # noqa: E402,F401
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
