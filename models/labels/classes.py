@@ -61,7 +61,19 @@ class ClassTable:
 
     @classmethod
     def from_dict(cls, data):
-        return cls(tuple(data["names"]), tuple(tuple(int(v) for v in c) for c in data["colors"]))
+        """The table ``to_dict`` wrote (model files' ``classes``); LrmError when ``data`` is
+        not one name and one r,g,b colour (0..255) per class."""
+        names = data.get("names") if isinstance(data, dict) else None
+        colors = data.get("colors") if isinstance(data, dict) else None
+        if not (isinstance(names, list) and isinstance(colors, list)
+                and len(names) == len(colors) and all(isinstance(n, str) for n in names)
+                and all(isinstance(c, list) and len(c) == 3
+                        and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255
+                                for v in c) for c in colors)):
+            raise LrmError("The class table in the model metadata is not one name and one "
+                           "r,g,b colour (0..255) per class; the file is damaged or was "
+                           "edited: retrain it or ask for the original file.")
+        return cls(tuple(names), tuple(tuple(c) for c in colors))
 
 
 def default_classes():

@@ -21,10 +21,9 @@ import os
 import numpy as np
 import torch
 
-from ..labels.classes import ClassTable
 from ..errors import LrmError
-from ..storage.model_file import load_model
-from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet
+from .model_file import read_segmenter
+from .network import OUTPUT_STRIDE
 
 OPSET = 17
 DEEPNESS_INPUT_SCALE = 255.0  # Deepness divides 8-bit values by 255 before the model
@@ -91,17 +90,14 @@ def export_segmenter(model_path, output, tile_size=0, resolution_cm=None, overla
         raise LrmError(f"OUTPUT {output} must end with .onnx.")
     if not 0 <= overlap_percent < 100:
         raise LrmError(f"OVERLAP_PERCENT must be 0 to 99, not {overlap_percent}.")
-    tensors, meta = load_model(model_path, expected_kind="segmenter")
-    classes = ClassTable.from_dict(meta["classes"])
-    tile_size = int(tile_size) or int(meta["patch_size"])
+    loaded = read_segmenter(model_path)
+    meta, classes = loaded.meta, loaded.classes
+    tile_size = int(tile_size) or loaded.patch_size
     if tile_size % OUTPUT_STRIDE:
         raise LrmError(f"TILE_SIZE must be a multiple of {OUTPUT_STRIDE} (the U-Net's output "
                        f"stride), not {tile_size}.")
-    unet = build_unet(meta["encoder"], int(meta["in_channels"]), len(classes),
-                      meta.get("decoder_channels") or DECODER_CHANNELS)
-    unet.load_state_dict(tensors, strict=True)
-    scaling = meta["input_scaling"]
-    module = DeepnessSegmentor(unet, scaling["mean"], scaling["std"]).eval()
+    scaling = loaded.scaling
+    module = DeepnessSegmentor(loaded.model, scaling["mean"], scaling["std"]).eval()
     if resolution_cm is None:
         resolution_cm = training_resolution_cm(meta)
     warn = reporter.warning if reporter else (lambda message: None)

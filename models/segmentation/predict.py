@@ -21,12 +21,12 @@ from osgeo import gdal
 
 from ..runtime import devices
 from ..labels.qml_style import write_paletted_qml
-from ..labels.classes import ClassTable
 from ..errors import LrmError
-from ..storage.model_file import load_model
 from ..raster.io import RasterWriter, check_output_path, nodata_mask, open_raster, raster_info, read_window
 from ..raster.tiling import blend_windows, effective_overlap, inference_window, pad_to_multiple
-from .network import DECODER_CHANNELS, OUTPUT_STRIDE, build_unet
+from ..storage.model_file import short
+from .model_file import read_segmenter
+from .network import OUTPUT_STRIDE
 from .scaling import apply_scaling
 
 CLASS_NODATA = 255
@@ -38,22 +38,11 @@ class Segmenter:
     """A trained U-Net loaded from a model file (no code executed), ready to predict."""
 
     def __init__(self, path, device):
-        tensors, meta = load_model(path, expected_kind="segmenter")
-        self.meta = meta
-        self.classes = ClassTable.from_dict(meta["classes"])
-        self.bands = [int(b) for b in meta["bands"]]
-        self.scaling = meta["input_scaling"]
-        self.patch_size = int(meta["patch_size"])
+        loaded = read_segmenter(path)
+        self.meta, self.classes, self.bands = loaded.meta, loaded.classes, loaded.bands
+        self.scaling, self.patch_size = loaded.scaling, loaded.patch_size
         self.device = device
-        self.model = build_unet(meta["encoder"], int(meta["in_channels"]), len(self.classes),
-                                meta.get("decoder_channels") or DECODER_CHANNELS)
-        try:
-            self.model.load_state_dict(tensors, strict=True)
-        except RuntimeError as exc:
-            raise LrmError(f"{path}: the weights do not match a U-Net with encoder "
-                           f"{meta['encoder']} ({exc}). The model file is damaged or was "
-                           f"written by an incompatible version.") from None
-        self.model.to(device).eval()
+        self.model = loaded.model.to(device)
 
     def probabilities(self, batch):
         """(N, C, H, W) scaled float32 -> (N, classes, H, W) float32 softmax probabilities.
@@ -89,7 +78,8 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
     ds = open_raster(input_path)
     info = raster_info(ds)
     if max(seg.bands) > info.band_count:
-        raise LrmError(f"The model was trained on bands {seg.bands}, but {input_path} has "
+        raise LrmError(f"The model {model_path} was trained on bands {short(seg.bands, 100)}, "
+                       f"but {input_path} has "
                        f"{info.band_count} band(s). Classify a raster with the same bands as "
                        f"the training images.")
     # A U-Net's prediction does not depend on the window (up to the blended borders), so

@@ -28,7 +28,7 @@ from osgeo import gdal
 
 from ..runtime.devices import describe_device, flush_denormals, out_of_memory_hint, resolve_device
 from ..errors import LrmError
-from ..storage.model_file import load_model
+from ..storage.model_file import load_model, naming, short
 from ..raster.io import (RasterWriter, cast_to_dtype, check_output_path, nodata_mask,
                          open_raster, raster_info, read_window)
 from ..raster.tiling import blend_windows, effective_overlap, inference_window
@@ -72,24 +72,36 @@ def _keep_valid(values, nodata, dtype):
     return values
 
 
+def _trained_on(meta):
+    """(TARGET band count or '?', SOURCE band counts, SOURCE dtypes) from the model's
+    provenance metadata; informative only, so malformed entries are skipped."""
+    target = meta.get("target")
+    count = target.get("band_count") if isinstance(target, dict) else None
+    sources = meta.get("sources")
+    sources = [s for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
+    counts = {s.get("band_count") for s in sources if isinstance(s.get("band_count"), int)}
+    dtypes = {s.get("dtype") for s in sources if isinstance(s.get("dtype"), str)}
+    return count if isinstance(count, int) else "?", counts, dtypes
+
+
 def check_bands(translator, info, meta, model_path, reporter):
     needed = max(translator.bands)
+    target_bands, trained, dtypes = _trained_on(meta)
     if needed > info.band_count:
         raise LrmError(
-            f"The model {model_path} was made for bands {translator.bands} "
-            f"({len(translator.bands)} of a {meta.get('target', {}).get('band_count', '?')}-band "
+            f"The model {model_path} was made for bands {short(translator.bands, 100)} "
+            f"({len(translator.bands)} of a {target_bands}-band "
             f"raster), but INPUT {info.describe()} has only {info.band_count} band(s). "
             f"Translate a raster with the same bands as the training rasters.")
-    trained = {s.get("band_count") for s in meta.get("sources", [])} - {None}
     if trained and info.band_count not in trained:
         reporter.warning(f"INPUT has {info.band_count} bands but the model was trained on "
-                         f"{sorted(trained)}-band rasters; bands {translator.bands} are "
+                         f"{short(sorted(trained), 100)}-band rasters; bands "
+                         f"{short(translator.bands, 100)} are "
                          f"assumed to hold the same data.")
-    dtypes = {s.get("dtype") for s in meta.get("sources", [])} - {None}
     if dtypes and str(info.dtype) not in dtypes:
         reporter.warning(f"INPUT is {info.dtype} but the model was trained on "
-                         f"{'/'.join(sorted(dtypes))} SOURCE rasters: its values are read in the "
-                         f"same units, so the translation is only right if they match.")
+                         f"{'/'.join(sorted(dtypes))[:200]} SOURCE rasters: its values are read "
+                         f"in the same units, so the translation is only right if they match.")
 
 
 def translate_raster(input_path, model_path, output, overlap=64, batch_size=4, device="auto",
@@ -111,10 +123,13 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
     info = raster_info(input_path)
     ds = open_raster(input_path)
     tensors, meta = load_model(model_path, expected_kind="translator")
-    method = get_method(meta.get("method", "lrm"))
+    name = meta.get("method", "lrm")
+    with naming(model_path):  # the file's path in front of what is wrong with it
+        method = get_method(name)
     device = resolve_device(device)
-    reporter.info(f"Device: {describe_device(device)}; method {meta.get('method', 'lrm')}.")
-    translator = method.load(tensors, meta, device)
+    reporter.info(f"Device: {describe_device(device)}; method {name}.")
+    with naming(model_path):
+        translator = method.load(tensors, meta, device)
     check_bands(translator, info, meta, model_path, reporter)
     multiple = max(1, int(getattr(translator, "window_multiple", 1)))
     # Methods whose output depends on the window (LRM's and CycleGAN's instance statistics,
@@ -183,7 +198,7 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
     seconds = time.monotonic() - started
     megapixels = info.width * info.height / 1e6
     return {"output": output, "width": info.width, "height": info.height,
-            "bands": bands, "method": meta.get("method", "lrm"), "window": window,
+            "bands": bands, "method": name, "window": window,
             "overlap": overlap, "device": describe_device(device),
             "seconds": round(seconds, 3),
             "megapixels_per_second": round(megapixels / max(seconds, 1e-9), 4)}

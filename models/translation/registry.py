@@ -28,7 +28,10 @@ A method module provides two functions:
 
 ``load(tensors, meta, device) -> Translator``
     ``tensors``/``meta`` come from :func:`models.storage.model_file.load_model`. Raise LrmError
-    when the file is unusable (wrong architecture version, missing tensors).
+    when the file is unusable (wrong architecture version, missing tensors): the file may be
+    damaged or edited, so read metadata values through :mod:`models.storage.model_checks`
+    and build networks with its ``load_network`` (checked against the tensors first); the
+    caller puts the file's path in front of the message.
     A Translator has:
 
     * ``bands``: list of 1-based input band numbers it translates (output band i is
@@ -70,9 +73,9 @@ def method_names():
 
 def get_method(name):
     """Import and return the module implementing translation method ``name``."""
-    key = (name or "lrm").strip().lower()
+    key = (name or "lrm").strip().lower() if isinstance(name, (str, type(None))) else None
     if key not in METHODS:
-        raise LrmError(f"Unknown translation METHOD {name!r}; choose one of: "
+        raise LrmError(f"Unknown translation METHOD {str(name)[:60]!r}; choose one of: "
                        f"{', '.join(METHODS)}.")
     target = METHODS[key]
     # Resolve relative to this package's parent so the plugin works under any folder name.

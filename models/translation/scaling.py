@@ -65,5 +65,16 @@ class InputScaling:
                 "model_range": [0.0, MODEL_RANGE]}
 
     @classmethod
-    def from_meta(cls, meta):
-        return cls(meta["offset"], meta["scale"], meta.get("mode", "percentile"))
+    def from_meta(cls, meta, channels=None):
+        """The scaling a model file's ``input_scaling`` metadata describes for ``channels``
+        bands (default: as many as it has offsets); LrmError unless it holds one finite
+        offset and one finite, non-zero scale per band."""
+        from ..storage.model_checks import mapping, numbers
+
+        meta = mapping({"input_scaling": meta}, "input_scaling")
+        if channels is None:
+            offset = meta.get("offset")
+            channels = len(offset) if isinstance(offset, list) else 0
+        return cls(numbers(meta.get("offset"), "input_scaling.offset", channels),
+                   numbers(meta.get("scale"), "input_scaling.scale", channels, nonzero=True),
+                   str(meta.get("mode", "percentile"))[:40])

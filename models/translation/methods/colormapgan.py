@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 from ...runtime.devices import describe_device, out_of_memory_hint, resolve_device, seed_everything
 from ...errors import LrmError
+from ...storage import model_checks as checks
 from ...storage.model_file import save_model
 from ..sampling import SourcePatches, check_inputs, one_shot_sample
 from ...training import engine
@@ -226,11 +227,17 @@ class ColorMapTranslator(Translator):
 def load(tensors, meta, device):
     require_meta(meta, ["bands"], METHOD)
     require_tensors(tensors, ["colours", "scale", "bias"], METHOD)
-    colours = tensors["colours"].cpu().numpy().astype(np.int64)
+    bands = checks.bands(meta)
+    colours = tensors["colours"]
+    if colours.is_floating_point() or colours.is_complex() or colours.dim() != 1:
+        raise LrmError("This ColorMapGAN model file is damaged: its colour list is not one "
+                       "row of whole numbers. Train it again.")
+    colours = colours.long().cpu().numpy()
     scale = tensors["scale"].float().cpu().numpy()
     bias = tensors["bias"].float().cpu().numpy()
-    if (len(meta["bands"]) != CHANNELS or scale.shape != (len(colours), CHANNELS)
-            or bias.shape != scale.shape or (len(colours) and np.any(np.diff(colours) <= 0))):
+    if (len(bands) != CHANNELS or scale.shape != (len(colours), CHANNELS)
+            or bias.shape != scale.shape or (len(colours) and np.any(np.diff(colours) <= 0))
+            or (len(colours) and (colours[0] < 0 or colours[-1] >= COLOURS))):
         raise LrmError("This ColorMapGAN model file is inconsistent (colour table shapes). "
                        "Train it again.")
-    return ColorMapTranslator(meta["bands"], colours, scale, bias)
+    return ColorMapTranslator(bands, colours, scale, bias)

@@ -8,12 +8,14 @@ import math
 import numpy as np
 
 from ...errors import LrmError
+from ...storage.model_checks import whole_number
 from ...raster.io import open_raster
 from ..config import TranslatorConfig
 from ..sampling import MAX_SOURCE_NODATA, read_patch
 from ...training.patches import random_position
 
 LRM_DEFAULT_LEARNING_RATE = TranslatorConfig().learning_rate
+MAX_PATCH_SIZE = 2**16  # a model file's patch size (its preferred window) above this is damage
 HALF_RANGE = 127.5  # model units 0..255 <-> [-1, 1] (the tanh range of the GAN generators)
 
 
@@ -93,6 +95,11 @@ def require_meta(meta, keys, method):
     if missing:
         raise LrmError(f"This {method} model file lacks {', '.join(missing)} in its metadata "
                        f"(written by another version?). Train it again with METHOD={method}.")
+
+
+def model_patch_size(meta):
+    """The training patch size of a model file (its preferred translation window)."""
+    return whole_number(meta.get("patch_size"), "patch_size", 1, MAX_PATCH_SIZE)
 
 
 def require_tensors(tensors, keys, method):

@@ -29,9 +29,11 @@ scaling is needed); ``apply`` clips the result to the output type's range.
 import numpy as np
 
 from ...errors import LrmError
+from ...storage import model_checks as checks
 from ...storage.model_file import save_model
 from ..sampling import check_inputs, one_shot_sample
-from .common import Translator, provenance, require_meta, require_tensors, result
+from .common import (Translator, model_patch_size, provenance, require_meta, require_tensors,
+                     result)
 
 METHOD = "fda"
 
@@ -125,8 +127,10 @@ class FdaTranslator(Translator):
 def load(tensors, meta, device):
     require_meta(meta, ["bands", "beta", "patch_size"], METHOD)
     require_tensors(tensors, ["target_amplitude"], METHOD)
+    bands = checks.bands(meta)
+    beta = checks.number(meta["beta"], "beta", 0.0, 0.5)
     amplitude = tensors["target_amplitude"].double().cpu().numpy()
-    if amplitude.ndim != 3 or amplitude.shape[0] != len(meta["bands"]):
+    if amplitude.ndim != 3 or amplitude.shape[0] != len(bands) or 0 in amplitude.shape:
         raise LrmError("This FDA model file is inconsistent (amplitude spectrum does not match "
                        "its bands). Train it again.")
-    return FdaTranslator(meta["bands"], amplitude, float(meta["beta"]), int(meta["patch_size"]))
+    return FdaTranslator(bands, amplitude, beta, model_patch_size(meta))

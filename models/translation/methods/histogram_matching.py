@@ -23,6 +23,7 @@ does not depend on the window. Zero parameters, no iterations.
 import numpy as np
 
 from ...errors import LrmError
+from ...storage import model_checks as checks
 from ...storage.model_file import save_model
 from ...raster.io import nodata_mask, open_raster, read_window
 from ..sampling import check_inputs, one_shot_sample
@@ -181,13 +182,19 @@ class HistogramTranslator(Translator):
 def load(tensors, meta, device):
     require_meta(meta, ["bands"], METHOD)
     require_tensors(tensors, ["source_values", "mapped_values", "lengths"], METHOD)
+    bands = checks.bands(meta)
     source_values = tensors["source_values"].double().cpu().numpy()
     mapped_values = tensors["mapped_values"].double().cpu().numpy()
-    lengths = [int(n) for n in tensors["lengths"].tolist()]
-    channels = len(meta["bands"])
-    if (source_values.shape != mapped_values.shape or source_values.shape[0] != channels
-            or len(lengths) != channels or min(lengths) < 1
-            or max(lengths) > source_values.shape[1]):
+    lengths = tensors["lengths"].double().cpu().numpy()
+    channels = len(bands)
+    if (source_values.ndim != 2 or source_values.shape != mapped_values.shape
+            or source_values.shape[0] != channels or lengths.shape != (channels,)
+            or np.any(lengths < 1) or np.any(lengths > source_values.shape[1])
+            or np.any(lengths != np.round(lengths))):
         raise LrmError("This histogram matching model file is inconsistent (table shapes do "
                        "not match its bands). Train it again.")
-    return HistogramTranslator(meta["bands"], source_values, mapped_values, lengths)
+    lengths = [int(n) for n in lengths]
+    if any(np.any(np.diff(source_values[c, :n]) < 0) for c, n in enumerate(lengths)):
+        raise LrmError("This histogram matching model file is damaged: its source values are "
+                       "not in increasing order. Train it again.")
+    return HistogramTranslator(bands, source_values, mapped_values, lengths)

@@ -29,13 +29,14 @@ import torch.nn.functional as F
 from ...errors import LrmError
 from ...runtime.devices import (autocast, describe_device, out_of_memory_hint, resolve_device,
                                 seed_everything)
-from ...storage.model_file import save_model
+from ...storage import model_checks as checks
+from ...storage.model_file import DAMAGED, MAX_BANDS, save_model
 from ..sampling import SourcePatches, check_inputs
 from ..scaling import InputScaling
 from ...training import engine
 from ...training.engine import Budget
 from .common import (TargetPatches, Translator, count_parameters, from_unit,
-                     method_learning_rate, provenance, require_meta, require_tensors, result,
+                     method_learning_rate, model_patch_size, provenance, require_meta, result,
                      to_unit)
 
 DIRECTIONS = ("source_to_target", "target_to_source")
@@ -221,21 +222,28 @@ class GeneratorTranslator(Translator):
         return self.scaling.to_raw(from_unit(y.float().cpu().numpy()))
 
 
+# Bounds on a model file's architecture values: far above what training writes (ngf 64,
+# 9 blocks, 7 levels), low enough that checking a damaged value costs nothing.
+ARCHITECTURE_BOUNDS = {"ngf": (1, 4096), "blocks": (0, 256), "levels": (1, 12)}
+
+
 def load(spec, tensors, meta, device, one_window_at_a_time=False):
     require_meta(meta, ["bands", "input_scaling", "architecture", "patch_size"], spec.method)
-    arch = meta["architecture"]
-    channels = int(arch.get("channels", len(meta["bands"])))
-    generator = spec.build_generator(channels, arch)
+    bands = checks.bands(meta)
+    arch = checks.mapping(meta, "architecture")
+    channels = checks.whole_number(arch.get("channels", len(bands)), "architecture.channels",
+                                   1, MAX_BANDS)
+    if channels != len(bands):
+        raise LrmError(f"This {spec.label} model file declares {channels} channels for "
+                       f"{len(bands)} bands. {DAMAGED}")
+    arch = dict(arch, **{key: checks.whole_number(arch[key], f"architecture.{key}", low, high)
+                         for key, (low, high) in ARCHITECTURE_BOUNDS.items() if key in arch})
+    patch_size = model_patch_size(meta)
+    scaling = InputScaling.from_meta(meta["input_scaling"], channels)
     state = {k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")}
-    require_tensors(state, [k for k in generator.state_dict()], spec.method)
-    try:
-        generator.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise LrmError(f"This {spec.label} model file does not match the generator "
-                       f"architecture ({exc}). Train it again.") from None
+    generator = checks.load_network(lambda: spec.build_generator(channels, arch), state,
+                                    spec.label)
     generator.to(device).eval()
-    scaling = InputScaling.from_meta(meta["input_scaling"])
-    return GeneratorTranslator(meta["bands"], generator, scaling, device,
-                               int(meta["patch_size"]),
+    return GeneratorTranslator(bands, generator, scaling, device, patch_size,
                                getattr(generator, "window_multiple", spec.window_multiple),
                                one_window_at_a_time)

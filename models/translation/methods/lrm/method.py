@@ -13,8 +13,9 @@ half-resolution latent lines up exactly.
 import numpy as np
 import torch
 
-from ....errors import LrmError
+from ....storage import model_checks as checks
 from ...scaling import InputScaling
+from ..common import model_patch_size
 from .network import WIDTH, Generator
 from .save import check_translator
 from .train import train
@@ -68,15 +69,11 @@ class LRMTranslator:
 
 
 def load(tensors, meta, device):
-    check_translator(tensors, meta)
-    generator = Generator(int(meta["channels"]))
+    bands = check_translator(tensors, meta)
+    patch_size = model_patch_size(meta)
+    scaling = InputScaling.from_meta(meta["input_scaling"], len(bands))
     state = {k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")}
-    try:
-        generator.load_state_dict(state)
-    except RuntimeError as exc:
-        raise LrmError(f"The translator weights do not fit its architecture (file corrupted "
-                       f"or edited?): {str(exc).splitlines()[0]}") from None
+    generator = checks.load_network(lambda: Generator(len(bands)), state, "translator")
     generator.eval().to(device)
     style = tensors["target_style"].float().to(device)
-    return LRMTranslator(generator, style, InputScaling.from_meta(meta["input_scaling"]),
-                         [int(b) for b in meta["bands"]], int(meta["patch_size"]), device)
+    return LRMTranslator(generator, style, scaling, bands, patch_size, device)
