@@ -13,24 +13,22 @@ and optionally a float32 confidence raster (probability of the chosen class, nod
 """
 
 import os
-import time
 
 import numpy as np
 import torch
-from osgeo import gdal
 
 from ..runtime import devices
 from ..labels.qml_style import write_paletted_qml
 from ..errors import LrmError
-from ..raster.io import RasterWriter, check_output_path, nodata_mask, open_raster, raster_info, read_window
-from ..raster.tiling import blend_windows, effective_overlap, inference_window, pad_to_multiple
+from ..raster.inference import WindowedRaster, plan_windows, run_windows
+from ..raster.io import RasterWriter, check_output_path, nodata_mask
+from ..raster.tiling import pad_to_multiple
 from ..storage.model_file import short
 from .model_file import read_segmenter
 from .network import OUTPUT_STRIDE
 from .scaling import apply_scaling
 
 CLASS_NODATA = 255
-GDAL_CACHE_BYTES = 64 * 2**20
 CONFIDENCE_NODATA = -1.0
 
 
@@ -68,15 +66,11 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
     if output_confidence:
         check_output_path(output_confidence)
     if batch_size < 1:
-        raise LrmError(f"BATCH_SIZE must be at least 1, got {batch_size}.")
+        raise LrmError(f"BATCH_SIZE must be at least 1, not {batch_size}.")
     device = devices.resolve_device(device)
-    # GDAL's block cache defaults to 5% of the RAM; the windows are read and the rows
-    # written once, so a small cache (a strip of input and output tiles fits) keeps memory
-    # bounded on big rasters at no cost.
-    gdal.SetCacheMax(min(gdal.GetCacheMax(), GDAL_CACHE_BYTES))
     seg = Segmenter(model_path, device)
-    ds = open_raster(input_path)
-    info = raster_info(ds)
+    raster = WindowedRaster(input_path)
+    info = raster.info
     if max(seg.bands) > info.band_count:
         raise LrmError(f"The model {model_path} was trained on bands {short(seg.bands, 100)}, "
                        f"but {input_path} has "
@@ -84,80 +78,87 @@ def classify_raster(input_path, model_path, output, output_confidence=None, over
                        f"the training images.")
     # A U-Net's prediction does not depend on the window (up to the blended borders), so
     # the fast window is used, not the training patch size (tests/backend/test_classify.py).
-    window = int(window or inference_window(seg.patch_size, info.width, len(seg.classes),
-                                            multiple=OUTPUT_STRIDE))
-    if window < OUTPUT_STRIDE:  # every window is padded to the stride: a smaller one only
-        if reporter:            # repeats the network's work (1-pixel windows: ~1000x slower)
-            reporter.warning(f"WINDOW {window} is smaller than the U-Net's {OUTPUT_STRIDE}-pixel "
-                             f"stride; using {OUTPUT_STRIDE}.")
-        window = OUTPUT_STRIDE
-    overlap = effective_overlap(overlap, window, reporter)
+    # Every window is padded to the stride: a smaller one only repeats the network's work
+    # (1-pixel windows: ~1000x slower).
+    plan = plan_windows(info, len(seg.classes), overlap, batch_size, window, minimum=seg.patch_size,
+                        multiple=OUTPUT_STRIDE, round_explicit=False, least=OUTPUT_STRIDE,
+                        too_small=f"is smaller than the U-Net's {OUTPUT_STRIDE}-pixel stride",
+                        reporter=reporter)
     if str(info.dtype) != seg.scaling.get("dtype", str(info.dtype)) and reporter:
         reporter.warning(f"The model was trained on {seg.scaling['dtype']} images but "
                          f"{input_path} is {info.dtype}; inputs are standardised with the "
                          f"training statistics, so the value ranges should match.")
-    nodata = [info.nodata[b - 1] for b in seg.bands]
     if reporter:
         reporter.info(f"Classifying {info.describe()} with a {seg.meta['encoder']} U-Net on "
-                      f"{devices.describe_device(device)}: {window}x{window} windows, overlap "
-                      f"{overlap}.")
+                      f"{devices.describe_device(device)}: {plan.window}x{plan.window} windows, "
+                      f"overlap {plan.overlap}.")
+    nodata = raster.nodata(seg.bands)
 
     def predict(windows):
         batch = []
         for x, y, w, h in windows:
-            raw = read_window(ds, seg.bands, x, y, w, h)
+            raw = raster.read(seg.bands, x, y, w, h)
             batch.append(apply_scaling(raw, seg.scaling, nodata_mask(raw, nodata)))
         return seg.probabilities(np.stack(batch))
 
-    names = list(seg.classes.names)
-    class_writer = RasterWriter(output, info.width, info.height, 1, np.uint8, info.geotransform,
-                                info.projection, nodata=CLASS_NODATA,
-                                color_table=seg.classes.color_table, category_names=names,
-                                band_descriptions=["class"])
-    conf_writer = None
-    start = time.perf_counter()
+    writers = _ClassWriters(output, output_confidence, info, seg.classes)
     try:
-        if output_confidence:
-            conf_writer = RasterWriter(output_confidence, info.width, info.height, 1, np.float32,
-                                       info.geotransform, info.projection,
-                                       nodata=CONFIDENCE_NODATA,
-                                       band_descriptions=["confidence"])
-
         def write(y0, probs):
-            rows = probs.shape[1]
-            invalid = nodata_mask(read_window(ds, seg.bands, 0, y0, info.width, rows), nodata)
-            classes = probs.argmax(0).astype(np.uint8)
-            classes[invalid] = CLASS_NODATA
-            class_writer.write(classes, 0, y0)
-            if conf_writer is not None:
-                confidence = probs.max(0)
-                confidence[invalid] = CONFIDENCE_NODATA
-                conf_writer.write(confidence, 0, y0)
+            invalid = nodata_mask(raster.read(seg.bands, 0, y0, info.width, probs.shape[1]), nodata)
+            writers.write(y0, probs, invalid)
 
-        with devices.out_of_memory_hint(device, batch_size, window):
-            blend_windows(info.width, info.height, len(seg.classes), window, overlap, predict,
-                          write, batch_size=batch_size,
-                          progress=(lambda f: reporter.progress(100 * f)) if reporter else None)
+        figures = run_windows(info, len(seg.classes), plan, predict, write, device, reporter)
         qml = write_paletted_qml(output, seg.classes)  # before the raster appears
     except BaseException:
-        class_writer.abort()
-        if conf_writer is not None:
-            conf_writer.abort()
+        writers.abort()
         raise
-    try:
-        class_writer.close()
-        if conf_writer is not None:
-            conf_writer.close()
-    except BaseException:  # no style file for a raster that never appeared
-        if os.path.exists(qml):
-            os.remove(qml)
-        raise
-    seconds = time.perf_counter() - start
-    megapixels = info.width * info.height / 1e6
+    writers.close(qml)
     return {
         "output": output, "output_confidence": output_confidence or None, "style": qml,
-        "classes": seg.classes.to_dict(), "seconds": seconds,
-        "megapixels_per_second": megapixels / seconds if seconds > 0 else None,
-        "width": info.width, "height": info.height, "device": devices.describe_device(device),
-        "encoder": seg.meta["encoder"], "window": window, "overlap": overlap,
+        "classes": seg.classes.to_dict(), "width": info.width, "height": info.height,
+        "device": devices.describe_device(device), "encoder": seg.meta["encoder"], **figures,
     }
+
+
+class _ClassWriters:
+    """The class raster and the optional confidence raster, written row block by row block."""
+
+    def __init__(self, output, output_confidence, info, classes):
+        self.classes = RasterWriter(output, info.width, info.height, 1, np.uint8, info.geotransform,
+                                    info.projection, nodata=CLASS_NODATA,
+                                    color_table=classes.color_table, category_names=list(classes.names),
+                                    band_descriptions=["class"])
+        self.confidence = None
+        try:
+            if output_confidence:
+                self.confidence = RasterWriter(output_confidence, info.width, info.height, 1,
+                                               np.float32, info.geotransform, info.projection,
+                                               nodata=CONFIDENCE_NODATA,
+                                               band_descriptions=["confidence"])
+        except BaseException:
+            self.classes.abort()
+            raise
+
+    def write(self, y0, probs, invalid):
+        classes = probs.argmax(0).astype(np.uint8)
+        classes[invalid] = CLASS_NODATA
+        self.classes.write(classes, 0, y0)
+        if self.confidence is not None:
+            confidence = probs.max(0)
+            confidence[invalid] = CONFIDENCE_NODATA
+            self.confidence.write(confidence, 0, y0)
+
+    def abort(self):
+        self.classes.abort()
+        if self.confidence is not None:
+            self.confidence.abort()
+
+    def close(self, qml):
+        try:
+            self.classes.close()
+            if self.confidence is not None:
+                self.confidence.close()
+        except BaseException:  # no style file for a raster that never appeared
+            if os.path.exists(qml):
+                os.remove(qml)
+            raise

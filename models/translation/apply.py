@@ -21,22 +21,15 @@ the window's size, and a WINDOW below twice ``window_multiple`` is raised to it 
 warning), so that networks with instance statistics get more than one value.
 """
 
-import time
-
 import numpy as np
-from osgeo import gdal
 
-from ..runtime.devices import describe_device, flush_denormals, out_of_memory_hint, resolve_device
+from ..runtime.devices import describe_device, flush_denormals, resolve_device
 from ..errors import LrmError
 from ..storage.model_file import load_model, naming, short
-from ..raster.io import (RasterWriter, cast_to_dtype, check_output_path, nodata_mask,
-                         open_raster, raster_info, read_window)
-from ..raster.tiling import blend_windows, effective_overlap, inference_window
+from ..raster.inference import WindowedRaster, plan_windows, run_windows
+from ..raster.io import RasterWriter, cast_to_dtype, check_output_path, nodata_mask
 from .registry import get_method
 from .sampling import fill_nodata
-
-GDAL_CACHE_BYTES = 64 * 2**20  # a strip of input and output blocks fits easily
-
 
 def _round_up(value, multiple):
     return -(-value // multiple) * multiple
@@ -115,13 +108,9 @@ def translate_raster(input_path, model_path, output, overlap=64, batch_size=4, d
 
 
 def _translate(input_path, model_path, output, overlap, batch_size, device, window, reporter):
-    started = time.monotonic()
     check_output_path(output)
-    # GDAL's block cache defaults to 5% of the RAM; every window is read and every row
-    # written once, so a small cache keeps memory bounded on big rasters at no cost.
-    gdal.SetCacheMax(min(gdal.GetCacheMax(), GDAL_CACHE_BYTES))
-    info = raster_info(input_path)
-    ds = open_raster(input_path)
+    raster = WindowedRaster(input_path)
+    info = raster.info
     tensors, meta = load_model(model_path, expected_kind="translator")
     name = meta.get("method", "lrm")
     with naming(model_path):  # the file's path in front of what is wrong with it
@@ -134,26 +123,31 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
     multiple = max(1, int(getattr(translator, "window_multiple", 1)))
     # Methods whose output depends on the window (LRM's and CycleGAN's instance statistics,
     # FDA's spectrum) prefer their training patch size; per-pixel methods take the fast one.
-    window = int(window or getattr(translator, "preferred_window", None)
-                 or inference_window(1, info.width, len(translator.bands)))
-    window = _round_up(window, multiple)
-    # a network that halves windows log2(window_multiple) times needs at least 2x2 values
-    # at its bottleneck (instance statistics of a single value fail)
-    least = 2 * multiple if multiple > 1 else 1
-    if window < least:
-        reporter.warning(f"WINDOW {window} is too small for this {meta.get('method', 'lrm')} "
-                         f"model; using {least}.")
-        window = least
-    if batch_size < 1:
-        raise LrmError(f"BATCH_SIZE must be at least 1, not {batch_size}.")
-    overlap = effective_overlap(overlap, window, reporter)
+    # A network that halves windows log2(window_multiple) times needs at least 2x2 values
+    # at its bottleneck (instance statistics of a single value fail).
+    plan = plan_windows(info, len(translator.bands), overlap, batch_size, window,
+                        preferred=getattr(translator, "preferred_window", None), multiple=multiple,
+                        least=2 * multiple if multiple > 1 else 1,
+                        too_small=f"is too small for this {name} model", reporter=reporter)
     bands = translator.bands
-    nodata = [info.nodata[b - 1] for b in bands]
-    masked = all(v is not None and _representable(v, info.dtype) for v in nodata)
-    floating = np.issubdtype(info.dtype, np.floating)
+    nodata = raster.nodata(bands)
+    with RasterWriter(output, info.width, info.height, len(bands), info.dtype,
+                      info.geotransform, info.projection, nodata=nodata) as writer:
+        figures = run_windows(info, len(bands), plan, _window_predictor(raster, translator, plan, multiple),
+                              _block_writer(writer, info, nodata), device, reporter)
+    return {"output": output, "width": info.width, "height": info.height, "bands": bands,
+            "method": name, "device": describe_device(device), **figures}
+
+
+def _window_predictor(raster, translator, plan, multiple):
+    """predict(windows) for the engine: read each window at an offset aligned to the
+    method's multiple, fill its nodata, pad it, translate the batch, crop it back and mark
+    the nodata pixels NaN (so the blending carries them)."""
+    info, bands = raster.info, translator.bands
+    nodata = raster.nodata(bands)
     # a raster smaller than the window: one window, padded to the window's size
-    least_h = window if info.height < window else 1
-    least_w = window if info.width < window else 1
+    least_h = plan.window if info.height < plan.window else 1
+    least_w = plan.window if info.width < plan.window else 1
 
     def predict(windows):
         w, h = windows[0][2], windows[0][3]
@@ -162,7 +156,7 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
         arrays, offsets, masks = [], [], []
         for x, y, _, _ in windows:
             ax, ay = x - x % multiple, y - y % multiple
-            raw = read_window(ds, bands, ax, ay, w + x - ax, h + y - ay).astype(np.float32)
+            raw = raster.read(bands, ax, ay, w + x - ax, h + y - ay).astype(np.float32)
             mask = nodata_mask(raw, nodata)
             if mask.all():
                 raw[:] = 0
@@ -178,27 +172,23 @@ def _translate(input_path, model_path, output, overlap, batch_size, device, wind
                 preds[i][:, masks[i]] = np.nan
         return preds
 
-    with RasterWriter(output, info.width, info.height, len(bands), info.dtype,
-                      info.geotransform, info.projection, nodata=nodata) as writer:
-        def write(y0, block):
-            values = cast_to_dtype(np.nan_to_num(block, nan=0.0), info.dtype)
-            invalid = np.isnan(block)
-            if masked:
-                for c, value in enumerate(nodata):
-                    plane = _keep_valid(values[c], info.dtype.type(value), info.dtype)
-                    plane[invalid[c]] = value
-            elif floating:  # no nodata: NaN pixels stay NaN
-                values[invalid] = np.nan
-            writer.write(values, 0, y0)
+    return predict
 
-        with out_of_memory_hint(device, batch_size, window):
-            blend_windows(info.width, info.height, len(bands), window, overlap, predict, write,
-                          batch_size=batch_size,
-                          progress=lambda f: reporter.progress(100 * f))
-    seconds = time.monotonic() - started
-    megapixels = info.width * info.height / 1e6
-    return {"output": output, "width": info.width, "height": info.height,
-            "bands": bands, "method": name, "window": window,
-            "overlap": overlap, "device": describe_device(device),
-            "seconds": round(seconds, 3),
-            "megapixels_per_second": round(megapixels / max(seconds, 1e-9), 4)}
+
+def _block_writer(writer, info, nodata):
+    """write(y0, block) for the engine: cast to the input's type, NaN pixels to nodata."""
+    masked = all(v is not None and _representable(v, info.dtype) for v in nodata)
+    floating = np.issubdtype(info.dtype, np.floating)
+
+    def write(y0, block):
+        values = cast_to_dtype(np.nan_to_num(block, nan=0.0), info.dtype)
+        invalid = np.isnan(block)
+        if masked:
+            for c, value in enumerate(nodata):
+                plane = _keep_valid(values[c], info.dtype.type(value), info.dtype)
+                plane[invalid[c]] = value
+        elif floating:  # no nodata: NaN pixels stay NaN
+            values[invalid] = np.nan
+        writer.write(values, 0, y0)
+
+    return write
