@@ -23,6 +23,25 @@ def _version(module_name):
     return getattr(module, "__version__", "unknown"), None
 
 
+def _torch_devices():
+    """What torch sees: its CUDA build, CPU threads, and every GPU with its memory."""
+    import torch
+
+    found = {"torch_cuda_build": torch.version.cuda, "cpu_threads": torch.get_num_threads(),
+             "cuda_available": bool(torch.cuda.is_available()), "gpus": []}
+    if found["cuda_available"]:
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            found["gpus"].append({"index": i, "name": props.name,
+                                  "memory_gib": round(props.total_memory / 2**30, 2),
+                                  "capability": f"{props.major}.{props.minor}"})
+        found["device_name"] = found["gpus"][0]["name"]
+    else:
+        found["device_name"] = (f"CPU ({platform.processor() or platform.machine()}, "
+                                f"{torch.get_num_threads()} threads)")
+    return found
+
+
 def run(args, reporter):
     from ... import __version__
     from ...runtime.dependencies import install_command, plugin_root
@@ -49,21 +68,7 @@ def run(args, reporter):
     report["gpus"] = []
     report["device_name"] = "cpu"
     if report["torch_version"]:
-        import torch
-
-        report["torch_cuda_build"] = torch.version.cuda
-        report["cpu_threads"] = torch.get_num_threads()
-        report["cuda_available"] = bool(torch.cuda.is_available())
-        if report["cuda_available"]:
-            for i in range(torch.cuda.device_count()):
-                props = torch.cuda.get_device_properties(i)
-                report["gpus"].append({"index": i, "name": props.name,
-                                       "memory_gib": round(props.total_memory / 2**30, 2),
-                                       "capability": f"{props.major}.{props.minor}"})
-            report["device_name"] = report["gpus"][0]["name"]
-        else:
-            report["device_name"] = f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
+        report.update(_torch_devices())
         from ...runtime.pretrained import find_vgg19_weights
         path, searched = find_vgg19_weights()
         report["vgg19_weights"] = {"available": path is not None, "path": path, "searched": searched}
