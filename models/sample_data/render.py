@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .layout import M, MATERIALS
+from .materials import M, MATERIALS
 
 
 @dataclass(frozen=True)
