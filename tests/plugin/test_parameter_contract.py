@@ -90,7 +90,7 @@ def test_backend_flags_are_the_contracts(parsers, algorithm, command):
 def test_backend_configs_default_to_the_flags_defaults():
     # the dataclasses the commands build keep the same defaults as the flags (a script
     # that builds them directly gets what the command line gets)
-    from models.segmentation.train import TrainConfig
+    from models.segmentation.config import TrainConfig
     from models.translation.config import TranslatorConfig
 
     for config, command in ((TranslatorConfig(), "train-translator"), (TrainConfig([], [], "", None), "train-segmenter")):

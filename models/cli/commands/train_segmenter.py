@@ -13,7 +13,8 @@ def add_arguments(parser):
 
 def run(args, reporter):
     from ...labels.classes import load_class_table
-    from ...segmentation.train import TrainConfig, train_segmenter
+    from ...segmentation.config import TrainConfig
+    from ...segmentation.train import train_segmenter
     from ...training.report import check_report_path, report_or_warn, write_segmenter_report
 
     check_report_path(args.output_html)
