@@ -67,18 +67,22 @@ def test_sample_data_shift_sensor_season(run, tmp_path):
     assert gdal.Open(result["TARGET_IMAGES"][0]).GetGeoTransform()[1] == pytest.approx(0.05)
 
 
-@pytest.fixture(scope="module")
-def translator_model(sample, tmp_path_factory, plugin_package, qgis_processing):
+def train_once(plugin_package, tmp_path_factory, algorithm, name, params):
+    """Train one tiny model with the plugin's provider loaded (for a module's tests)."""
     import processing
 
     instance = plugin_package.classFactory(None)
     instance.initProcessing()
-    out = tmp_path_factory.mktemp("models") / "translator.safetensors"
-    result = processing.run("lrm:train_translator", {
-        "SOURCE": sample["SOURCE_IMAGES"], "TARGET": sample["TARGET_IMAGES"][0],
-        "OUTPUT": str(out), **TINY})
+    out = tmp_path_factory.mktemp("models") / name
+    result = processing.run(algorithm, {**params, "OUTPUT": str(out), **TINY})
     instance.unload()
     return result
+
+
+@pytest.fixture(scope="module")
+def translator_model(sample, tmp_path_factory, plugin_package, qgis_processing):
+    return train_once(plugin_package, tmp_path_factory, "lrm:train_translator", "translator.safetensors",
+                      {"SOURCE": sample["SOURCE_IMAGES"], "TARGET": sample["TARGET_IMAGES"][0]})
 
 
 def test_train_translator_outputs(translator_model):
@@ -132,16 +136,9 @@ def test_translate_with_a_segmenter_model_is_a_clear_error(run, sample, segmente
 
 @pytest.fixture(scope="module")
 def segmenter_model(sample, tmp_path_factory, plugin_package, qgis_processing):
-    import processing
-
-    instance = plugin_package.classFactory(None)
-    instance.initProcessing()
-    out = tmp_path_factory.mktemp("models") / "segmenter.safetensors"
-    result = processing.run("lrm:train_segmenter", {
-        "IMAGES": sample["SOURCE_IMAGES"], "LABELS": sample["SOURCE_LABELS"], "LABEL_FORMAT": 0,
-        "ENCODER": "resnet18", "OUTPUT": str(out), **TINY})
-    instance.unload()
-    return result
+    return train_once(plugin_package, tmp_path_factory, "lrm:train_segmenter", "segmenter.safetensors",
+                      {"IMAGES": sample["SOURCE_IMAGES"], "LABELS": sample["SOURCE_LABELS"],
+                       "LABEL_FORMAT": 0, "ENCODER": "resnet18"})
 
 
 def test_train_segmenter_outputs(segmenter_model):
