@@ -4,7 +4,6 @@ Sizes are tiny (32-64 px patches, 2 iterations): these tests check wiring, outpu
 georeferencing, styling and error messages, not model quality.
 """
 
-import glob
 import json
 import os
 import struct
