@@ -8,11 +8,18 @@ written at full size); the output is written to disk as the real command writes 
 worker runs in a child whose peak RSS is measured (``resource.RUSAGE_CHILDREN``). Without
 --tile a 256 px tile of noise is made. Make a cheap model for the translate case with
 ``python -m models train-translator --method histogram_matching ...``.
+
+``--seconds N`` ends the worker after N seconds as Processing's Cancel does (SIGTERM), for
+a command that would take hours here (classifying 40000^2 on a CPU): the peak RSS is
+reached with the first strip of windows, and the run says how far it got and whether
+anything was left behind.
 """
 
 import argparse
+import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,6 +69,7 @@ def main(argv=None):
     p.add_argument("--out", default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--seconds", type=float, default=0, help="cancel after this long (0: run to the end)")
     args = p.parse_args(argv)
     out_dir = args.out or tempfile.mkdtemp(prefix="lrm_huge_")
     os.makedirs(out_dir, exist_ok=True)
@@ -69,9 +77,22 @@ def main(argv=None):
     vrt = stretched_vrt(os.path.join(out_dir, f"stretched_{args.size}.vrt"), tile, args.size)
     output = os.path.join(out_dir, f"{args.command}_{args.size}.tif")
     started = time.monotonic()
-    rc = subprocess.call([sys.executable, "-m", "models", args.command, "--input", vrt, "--model", args.model,
-                          "--device", args.device, "--output", output], cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "models", args.command, "--jsonl", "--input", vrt,
+                             "--model", args.model, "--device", args.device, "--output", output],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    percent, cancelled = 0.0, False
+    for line in proc.stdout:
+        event = json.loads(line)
+        percent = event.get("value", percent) if event.get("type") == "progress" else percent
+        if args.seconds and time.monotonic() - started > args.seconds and not cancelled:
+            proc.send_signal(signal.SIGTERM)
+            cancelled = True
+    rc = proc.wait()
     seconds = time.monotonic() - started
+    if cancelled:
+        left = [n for n in os.listdir(out_dir) if n.endswith(".partial") or n == os.path.basename(output)]
+        print(f"cancelled after {seconds:.0f} s at {percent:.2f} % "
+              f"({percent / 100 * args.size ** 2 / 1e6 / seconds:.2f} MP/s); left behind: {left or 'nothing'}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     size_gb = os.path.getsize(output) / 1e9 if os.path.exists(output) else 0
     megapixels = args.size * args.size / 1e6

@@ -71,6 +71,30 @@ def _protocol_stream():
     return proto
 
 
+TERMINATED = False  # set when SIGTERM ended the run (the caller then exits at once)
+
+
+def interrupt_on_sigterm():
+    """Turn SIGTERM (Processing's Cancel, a batch scheduler's stop, ``kill``) into the same
+    KeyboardInterrupt as Ctrl+C, so a terminated run unwinds like an interrupted one: the
+    output being written is removed, a training keeps its best model, exit status 130.
+    Without it SIGTERM ended the process on the spot and left the hidden partial file.
+    Once unwound, ``__main__`` leaves with ``os._exit``: the interpreter's own shutdown
+    (torch's and GDAL's teardown) takes about a second, which a cancelled run must not
+    wait for (tests/plugin/test_cancel_real_backend.py)."""
+    import signal
+
+    def interrupt(signum, frame):
+        global TERMINATED
+        TERMINATED = True
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except (ValueError, OSError):  # not the main thread (an embedding caller): leave it be
+        pass
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     jsonl = "--jsonl" in argv

@@ -41,9 +41,11 @@ def save_model(path, tensors, metadata):
     try:
         save_file(tensors, tmp, metadata={"format": FORMAT, "lrm": json.dumps(meta)})
         os.replace(tmp, path)  # an earlier model at ``path`` stays until this succeeds
-    except Exception as exc:  # OSError, or safetensors' own error wrapping one
+    except BaseException as exc:  # OSError, safetensors' own error wrapping one, or an interrupt
         if os.path.exists(tmp):
             os.remove(tmp)
+        if not isinstance(exc, Exception):
+            raise
         from ..errors import storage_error
 
         raise storage_error(path, exc) from None

@@ -69,3 +69,45 @@ def test_two_trainings_into_one_model_file_leave_one_whole_model(tmp_path):
     get_method(meta["method"]).load(tensors, meta, "cpu")  # whole: the network takes every tensor
     assert report.read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert sorted(os.listdir(model.parent)) == ["same.html", "same.safetensors"]
+
+
+def test_a_terminated_worker_leaves_no_partial_file(tmp_path):
+    # SIGTERM (Processing's Cancel, a batch scheduler, kill) unwinds the backend like
+    # Ctrl+C: the output being written is removed, exit status 130, one "cancelled" event
+    import json
+    import signal
+
+    rng = np.random.default_rng(0)
+    src = tmp_path / "s.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(src), 64, 64, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform((0, 1, 0, 0, 0, -1))
+    ds.WriteArray(rng.integers(0, 255, (3, 64, 64), dtype=np.uint8))
+    ds = None
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT)
+    model = tmp_path / "hm.safetensors"
+    subprocess.run([sys.executable, "-m", "models", "train-translator", "--method", "histogram_matching",
+                    "--source", str(src), "--target", str(src), "--patch-size", "32", "--output", str(model)],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    vrt = tmp_path / "big.vrt"
+    bands = "".join(f'<VRTRasterBand dataType="Byte" band="{b}"><SimpleSource><SourceFilename relativeToVRT="0">'
+                    f'{src}</SourceFilename><SourceBand>{b}</SourceBand><SrcRect xOff="0" yOff="0" xSize="64" '
+                    f'ySize="64"/><DstRect xOff="0" yOff="0" xSize="16384" ySize="16384"/></SimpleSource>'
+                    f'</VRTRasterBand>' for b in (1, 2, 3))
+    vrt.write_text(f'<VRTDataset rasterXSize="16384" rasterYSize="16384"><GeoTransform>0, 1, 0, 0, 0, -1'
+                   f'</GeoTransform>{bands}</VRTDataset>')
+    out = tmp_path / "out" / "translated.tif"
+    out.parent.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "models", "translate", "--jsonl", "--input", str(vrt),
+                             "--model", str(model), "--output", str(out)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    events = []
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["type"] == "progress" and events[-1]["value"] > 0 and len(events) < 1000:
+            if not any(e.get("sent") for e in events):
+                proc.send_signal(signal.SIGTERM)
+                events.append({"sent": True})
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 130
+    assert [e["kind"] for e in events if e.get("type") == "error"] == ["cancelled"]
+    assert os.listdir(out.parent) == []  # neither the output nor its partial file
