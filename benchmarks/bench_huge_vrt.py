@@ -96,8 +96,9 @@ def main(argv=None):
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     size_gb = os.path.getsize(output) / 1e9 if os.path.exists(output) else 0
     megapixels = args.size * args.size / 1e6
+    speed = "cancelled" if cancelled else f"{megapixels / seconds:.2f} MP/s"
     print(f"{args.command} {args.size}x{args.size} ({megapixels:.0f} MP): exit {rc}, {seconds:.0f} s, "
-          f"{megapixels / seconds:.2f} MP/s, peak RSS {peak:.2f} GiB, output {size_gb:.2f} GB")
+          f"{speed}, peak RSS {peak:.2f} GiB, output {size_gb:.2f} GB")
     if not args.keep and os.path.exists(output):
         os.remove(output)
 
