@@ -30,7 +30,7 @@ STDERR_TAIL_LINES = 40
 
 
 def partial_path(path, pid):
-    """Where worker ``pid`` writes ``path`` until it is complete (one rule: models/contract.py)."""
+    """Where worker ``pid`` writes ``path`` until it is complete (one rule: models/contract/__init__.py)."""
     return contract.partial_path(path, pid)
 
 
@@ -153,7 +153,7 @@ class BackendRun:
 
     # -- relaying ---------------------------------------------------------------------
     def _handle(self, event):
-        """Relay one JSON-line event (types: models/contract.py EVENT_TYPES)."""
+        """Relay one JSON-line event (types: models/contract EVENT_TYPES)."""
         kind = event.get("type")
         handler = getattr(self, f"_on_{kind}") if kind in contract.EVENT_TYPES else None
         if handler is None:

@@ -90,7 +90,7 @@ def build():
     p, c, v = Source.fromModelParameter, Source.fromChildOutput, Source.fromStaticValue
     e = Source.fromExpression
     # One chain serves both directions: which image is translated, trained on and
-    # classified is chosen by METHOD at run time (models/contract.py TARGET_TO_SOURCE).
+    # classified is chosen by METHOD at run time (models/contract/enums.py TARGET_TO_SOURCE).
     towards_source = "@METHOD IN ({})".format(", ".join(
         str(contract.METHODS.index(m)) for m in contract.TARGET_TO_SOURCE))
     child("train_translator", "lrm:train_translator", 480, 80, {

@@ -57,12 +57,12 @@ import importlib
 from .. import contract
 from ..errors import LrmError
 
-# METHOD name -> module, in the enum order of models/contract.py (QGIS passes indices).
+# METHOD name -> module, in the enum order of models/contract/enums.py (QGIS passes indices).
 METHODS = {name: f"models.translation.methods.{name}" for name in contract.METHODS}
 METHODS["lrm"] = "models.translation.methods.lrm.method"
 
 # Plain facts about methods, for callers that should not import a method to learn them
-# (a test checks them against the modules): see models/contract.py.
+# (a test checks them against the modules): see models/contract/enums.py.
 TARGET_TO_SOURCE = contract.TARGET_TO_SOURCE
 WHOLE_TARGET_LAYER = contract.WHOLE_TARGET_LAYER
 
