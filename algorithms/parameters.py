@@ -37,8 +37,7 @@ def training_report_args(algorithm, parameters, context):
     return (["--output-html", path], path) if path else ([], None)
 
 
-def flag(name):
-    return "--" + name.lower().replace("_", "-")
+flag = contract.flag  # the one rule: --name-in-lower-case
 
 
 def _number(spec):

@@ -20,12 +20,12 @@ from .defaults import (BATCH_SIZE, ENCODER, INFERENCE_WINDOW, LEARNING_RATE,
                        ONE_SHOT_SIZE, PATCH_SIZE, WEIGHT_DECAY)
 from .enums import (LABEL_DIRECTIONS, LABEL_FORMATS, METHODS, PERCEPTUAL_LOSSES,
                     PRESETS, SAMPLE_SHIFTS, STYLE_MIXINGS, TARGET_TO_SOURCE, WHOLE_TARGET_LAYER)
-from .parameters import ALGORITHMS, COMMANDS, Param, command_flags, named
+from .parameters import ALGORITHMS, COMMANDS, Param, command_flags, flag, named
 
 __all__ = ["ALGORITHMS", "BATCH_SIZE", "COMMANDS", "ENCODER", "EVENT_TYPES", "INFERENCE_WINDOW",
            "LABEL_DIRECTIONS", "LABEL_FORMATS", "LEARNING_RATE", "METHODS", "ONE_SHOT_SIZE",
            "PATCH_SIZE", "PERCEPTUAL_LOSSES", "PRESETS", "Param", "SAMPLE_SHIFTS", "STYLE_MIXINGS",
-           "TARGET_TO_SOURCE", "WEIGHT_DECAY", "WHOLE_TARGET_LAYER", "command_flags", "named",
+           "TARGET_TO_SOURCE", "WEIGHT_DECAY", "WHOLE_TARGET_LAYER", "command_flags", "flag", "named",
            "partial_path"]
 
 # --- the worker's JSON-line events (models/runtime/reporting.py documents their fields) ----

@@ -27,6 +27,11 @@ PATHS = ("file", "folder", "raster", "rasters", "file_out", "raster_out", "folde
 OUTPUTS = ("file_out", "raster_out", "folder_out")
 
 
+def flag(name):
+    """The backend flag of parameter ``name``: ``--`` + the name in lower case with dashes."""
+    return "--" + name.lower().replace("_", "-")
+
+
 @dataclass(frozen=True)
 class Param:
     """One parameter. ``kind``: int, double, enum, string, text (multi-line string), file,
@@ -51,7 +56,7 @@ class Param:
 
     @property
     def flag(self):
-        return "--" + self.name.lower().replace("_", "-")
+        return flag(self.name)
 
     @property
     def flag_default(self):

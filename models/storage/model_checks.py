@@ -15,11 +15,11 @@ from ..errors import LrmError
 from .model_file import DAMAGED, MAX_BANDS, short
 
 
-def require_keys(meta, keys, what):
+def require_keys(meta, keys, what, remedy=DAMAGED):
     missing = [k for k in keys if k not in meta]
     if missing:
         raise LrmError(f"This {what} model file lacks {', '.join(missing)} in its metadata "
-                       f"(written by another version?). {DAMAGED}")
+                       f"(written by another version?). {remedy}")
 
 
 def whole_number(value, name, low, high):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ...errors import LrmError
-from ...storage.model_checks import whole_number
+from ...storage.model_checks import require_keys, whole_number
 from ...raster.io import open_raster
 from ..config import TranslatorConfig
 from ..sampling import MAX_SOURCE_NODATA, read_patch
@@ -91,10 +91,7 @@ class Translator:
 
 
 def require_meta(meta, keys, method):
-    missing = [k for k in keys if k not in meta]
-    if missing:
-        raise LrmError(f"This {method} model file lacks {', '.join(missing)} in its metadata "
-                       f"(written by another version?). Train it again with METHOD={method}.")
+    require_keys(meta, keys, method, f"Train it again with METHOD={method}.")
 
 
 def model_patch_size(meta):
