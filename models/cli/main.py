@@ -18,6 +18,7 @@ import traceback
 
 from ..errors import LrmError
 from ..runtime.dependencies import check_backend_dependencies
+from ..runtime.rank_launcher import launched_rank
 from ..runtime.reporting import JsonLinesReporter, TextReporter
 
 # command name -> module in models.cli.commands
@@ -35,6 +36,9 @@ COMMANDS = {
 
 # Commands that run without torch (everything else checks for it before importing).
 COMMANDS_WITHOUT_TORCH = {"check-environment", "create-sample-data"}
+
+# Commands whose DEVICE list means data-parallel ranks (runtime/rank_launcher.py).
+DATA_PARALLEL_COMMANDS = {"train-segmenter", "train-translator"}
 
 def _load_command(name):
     return importlib.import_module(f"{__package__}.commands.{COMMANDS[name]}")
@@ -99,6 +103,11 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     jsonl = "--jsonl" in argv
     reporter = JsonLinesReporter(_protocol_stream()) if jsonl else TextReporter()
+    rank = launched_rank()
+    if rank:  # a rank other than 0 of a data-parallel group: rank 0 reports for all
+        from ..runtime.distributed import RankReporter
+
+        reporter = RankReporter(rank)
 
     if jsonl:
         from ..runtime.parent_watch import watch_parent
@@ -121,7 +130,12 @@ def main(argv=None):
                                f"{' '.join(argv)} (see stderr)", kind="usage")
             return exc.code
         module = modules[args.command]
-        result = module.run(args, reporter)
+        if _launches_ranks(args, rank):
+            from ..runtime.rank_launcher import launch
+
+            result = launch(argv, args.device, reporter)
+        else:
+            result = module.run(args, reporter)
         reporter.progress(100)
         reporter.result(result or {})
         return 0
@@ -146,6 +160,15 @@ def main(argv=None):
         return 2
     except Exception as exc:
         return _internal_error(reporter, exc)
+
+
+def _launches_ranks(args, rank):
+    """A training command with a DEVICE list, not itself a rank: it launches the ranks."""
+    if rank is not None or args.command not in DATA_PARALLEL_COMMANDS:
+        return False
+    from ..runtime.device_list import is_device_list
+
+    return is_device_list(getattr(args, "device", None))
 
 
 def _internal_error(reporter, exc):

@@ -17,7 +17,7 @@ import os
 import numpy as np
 import torch
 
-from ..runtime import devices
+from ..runtime import devices, distributed
 from ..errors import LrmError
 from ..evaluation.metrics import ConfusionMatrix
 from ..storage.model_file import save_model
@@ -32,11 +32,14 @@ from .network import build_unet, count_parameters
 BETAS = (0.5, 0.999)
 
 
-def _loader(dataset, batch_size, shuffle, workers, seed, drop_single=False):
-    """``drop_single``: drop a last batch of one patch (batch norm cannot train on 1x1x1)."""
+def _loader(dataset, batch_size, shuffle, workers, seed, drop_single=False, sampler=None):
+    """``drop_single``: drop a last batch of one patch (batch norm cannot train on 1x1x1).
+    ``sampler``: a data-parallel rank's shard (it shuffles; ``shuffle`` is then ignored)."""
     generator = torch.Generator().manual_seed(seed)
-    drop = drop_single and len(dataset) > batch_size and len(dataset) % batch_size == 1
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+    size = len(sampler) if sampler is not None else len(dataset)
+    drop = drop_single and size > batch_size and size % batch_size == 1
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size,
+                                       shuffle=shuffle and sampler is None, sampler=sampler,
                                        num_workers=workers, generator=generator,
                                        persistent_workers=workers > 0, drop_last=drop)
 
@@ -48,9 +51,10 @@ def _loss_sum(logits, labels, ignore_value):
     return loss, int((labels != ignore_value).sum())
 
 
-def validate(model, loader, device, n_classes, ignore_value):
+def validate(model, loader, device, n_classes, ignore_value, group=None):
     """(mean loss per labelled pixel, mIoU in percent, per-class IoU list (None: absent),
-    confusion matrix as nested lists) on the validation patches."""
+    confusion matrix as nested lists) on the validation patches (in a data-parallel
+    ``group``: this rank's share, summed over the ranks)."""
     model.eval()
     cm = ConfusionMatrix(n_classes)
     total, pixels = 0.0, 0
@@ -64,6 +68,10 @@ def validate(model, loader, device, n_classes, ignore_value):
             pred = logits.argmax(1).cpu().numpy()
             ref = labels.cpu().numpy()
             cm.update(ref, pred, ref != ignore_value)
+    if group is not None and group.active:
+        sums = group.all_reduce_sum(np.concatenate([[total, pixels], cm.matrix.ravel()]))
+        total, pixels = float(sums[0]), int(round(sums[1]))
+        cm.matrix = np.rint(sums[2:]).astype(np.int64).reshape(cm.matrix.shape)
     scores = cm.scores()
     miou = scores["miou"]
     per_class = [c["iou"] if c["present"] else None for c in scores["per_class"]]
@@ -83,7 +91,8 @@ def _train_step(model, images, labels, optimizer, scaler, device, ignore_value):
     return float(loss.detach())
 
 
-def _metadata(cfg, pairs, scaling, weights_info, history, best, n_params, iterations):
+def _metadata(cfg, pairs, scaling, weights_info, history, best, n_params, iterations,
+              group):
     """Everything needed to use the model alone (classify) and to know how it was made."""
     return {
         "kind": "segmenter", "architecture": "unet", "encoder": cfg.encoder,
@@ -101,21 +110,38 @@ def _metadata(cfg, pairs, scaling, weights_info, history, best, n_params, iterat
                      "max_iterations": cfg.max_iterations, "learning_rate": cfg.learning_rate,
                      "weight_decay": cfg.weight_decay, "betas": list(BETAS),
                      "schedule": "OneCycle", "patience": cfg.patience,
-                     "validation_fraction": cfg.validation_fraction, "seed": cfg.seed},
+                     "validation_fraction": cfg.validation_fraction, "seed": cfg.seed,
+                     "ranks": group.world_size,
+                     "batch_size_total": cfg.batch_size * group.world_size},
     }
 
 
 def train_segmenter(cfg, reporter):
+    """Train on one device, or as one rank of a data-parallel group (``runtime/distributed``:
+    BATCH_SIZE patches per rank, only rank 0 writes)."""
     check_config(cfg)
-    device = devices.resolve_device(cfg.device)
+    group = distributed.join(cfg.device)
+    try:
+        with group.failures_as_errors():
+            return _train(cfg, reporter, group)
+    finally:
+        group.close()
+
+
+def _train(cfg, reporter, group):
+    device = group.device
     devices.seed_everything(cfg.seed)
-    reporter.info(f"Device: {devices.describe_device(device)}")
+    reporter.info(f"Device: {group.describe()}")
 
     pairs = open_pairs(cfg.images, cfg.labels, cfg.label_format, cfg.classes, cfg.ignore_value,
                        cfg.bands, reporter)
     _check_labelled_pixels(cfg, pairs, reporter)
     entries = patch_entries(pairs, cfg.patch_size)
     train_entries, val_entries = split_entries(entries, cfg.validation_fraction, cfg.seed, reporter)
+    if group.active:
+        reporter.info(f"Data-parallel training on {group.world_size} ranks: {cfg.batch_size} "
+                      f"patches per rank and step ({cfg.batch_size * group.world_size} in all); "
+                      f"each rank trains on its own shard of the training patches.")
     reader = PatchReader(pairs, cfg.patch_size, cfg.ignore_value)
     reader.scaling = band_statistics(reader, train_entries, pairs[0].info.dtype, cfg.seed,
                                      lambda f: reporter.progress(3 + 2 * f))
@@ -130,19 +156,22 @@ def train_segmenter(cfg, reporter):
     model = build_unet(cfg.encoder, in_channels, len(cfg.classes), cfg.decoder_channels)
     weights_info = initialise_encoder(model, cfg.encoder, in_channels, cfg.encoder_weights, reporter)
     model.to(device)
+    trained = group.wrap(model)  # DDP in a group; the model itself otherwise
     n_params = count_parameters(model)
     reporter.info(f"U-Net {cfg.encoder}: {n_params / 1e6:.3f}M parameters; encoder weights: "
                   f"{weights_info['source']}.")
 
-    train_loader, val_loader = _loaders(cfg, reader, train_entries, val_entries, device)
+    train_loader, val_loader = _loaders(cfg, reader, train_entries, val_entries, device, group)
     budget = Budget(cfg.epochs, len(train_loader), cfg.max_iterations, cfg.patience)
 
     def write_model(state, history, best):
-        save_model(cfg.output, state, _metadata(cfg, pairs, reader.scaling, weights_info, history,
-                                                best, n_params, best["iterations"]))
+        if group.is_main:  # one writer per group
+            save_model(cfg.output, state, _metadata(cfg, pairs, reader.scaling, weights_info,
+                                                    history, best, n_params, best["iterations"],
+                                                    group))
 
-    task = _SegmenterTask(cfg, model, train_loader, val_loader, device, budget.total, reporter,
-                          write_model)
+    task = _SegmenterTask(cfg, model, trained, train_loader, val_loader, group, budget.total,
+                          reporter, write_model)
     with devices.out_of_memory_hint(device, cfg.batch_size, cfg.patch_size):
         initial_miou = task.validate_untrained()
         outcome = engine.train(task, budget, reporter, device, progress=(5, 100),
@@ -153,6 +182,16 @@ def train_segmenter(cfg, reporter):
                           f"{cfg.patience} epochs (best at epoch {best['epoch']}).")
         if best["epoch"] != outcome.epochs_run:  # the best weights, with the whole history
             task.save_best()
+    parallel = {}
+    if group.active:  # identical weights on every rank, or data-parallel training went wrong
+        group.sync_buffers(model)
+        prints = group.gather(distributed.fingerprint(model))
+        parallel = {"ranks": group.world_size, "rank_fingerprints": prints,
+                    "ranks_in_sync": len(set(prints)) == 1,
+                    "training_patches_per_rank": len(train_loader.sampler)}
+        if not parallel["ranks_in_sync"]:
+            reporter.warning(f"The ranks' final weights differ ({prints}); the model file holds "
+                             f"rank 0's. Please report this.")
 
     return {
         "output": os.path.abspath(cfg.output),
@@ -160,10 +199,11 @@ def train_segmenter(cfg, reporter):
         "best_epoch": best["epoch"], "initial_validation_miou": initial_miou,
         "epochs_run": outcome.epochs_run, "iterations": outcome.iterations,
         "stopped_by": outcome.stopped_by, "seconds_per_iteration": outcome.seconds_per_iteration,
-        "device": devices.describe_device(device), "parameters": n_params,
+        "device": group.describe(), "parameters": n_params,
         "encoder": cfg.encoder, "encoder_weights": weights_info["source"],
         "training_patches": len(train_entries), "validation_patches": len(val_entries),
         "history": task.history, "best_validation_confusion": best.get("confusion"),
+        **parallel,
     }
 
 
@@ -184,33 +224,41 @@ def _check_labelled_pixels(cfg, pairs, reporter):
         reporter.warning(f"Classes without any labelled pixel: {', '.join(absent)}.")
 
 
-def _loaders(cfg, reader, train_entries, val_entries, device):
-    """The training and validation DataLoaders (worker processes only on CUDA by default)."""
+def _loaders(cfg, reader, train_entries, val_entries, device, group):
+    """The training and validation DataLoaders (worker processes only on CUDA by default);
+    in a data-parallel group, this rank's shards."""
     workers = cfg.num_workers if cfg.num_workers >= 0 else (
         min(4, max(0, (os.cpu_count() or 1) - 1)) if device.type == "cuda" else 0)
     if cfg.patch_size == MIN_PATCH and len(train_entries) < 2:
         raise LrmError(f"PATCH_SIZE {MIN_PATCH} needs at least 2 training patches; use a larger "
                        f"PATCH_SIZE or more data.")
-    train_loader = _loader(PatchDataset(reader, train_entries), cfg.batch_size, True, workers,
-                           cfg.seed, drop_single=cfg.patch_size == MIN_PATCH)
-    val_loader = _loader(PatchDataset(reader, val_entries), cfg.batch_size, False, workers, cfg.seed)
+    train_set = PatchDataset(reader, train_entries)
+    train_loader = _loader(train_set, cfg.batch_size, True, workers, cfg.seed,
+                           drop_single=cfg.patch_size == MIN_PATCH,
+                           sampler=group.train_sampler(train_set, cfg.seed))
+    val_loader = _loader(PatchDataset(reader, group.shard(val_entries)), cfg.batch_size, False,
+                         workers, cfg.seed)
     return train_loader, val_loader
 
 
 class _SegmenterTask:
     """The training engine's task for the U-Net: cross-entropy steps with the OneCycle
     schedule, model selection on the validation loss (the file is rewritten whenever it
-    improves)."""
+    improves). ``trained``: the model as trained (DDP in a data-parallel group), ``model``
+    the network itself (validated and saved)."""
 
-    def __init__(self, cfg, model, train_loader, val_loader, device, planned, reporter, write):
-        self.cfg, self.model, self.device, self.reporter = cfg, model, device, reporter
+    def __init__(self, cfg, model, trained, train_loader, val_loader, group, planned, reporter,
+                 write):
+        self.cfg, self.model, self.trained, self.reporter = cfg, model, trained, reporter
+        self.group, self.device = group, group.device
         self.train_loader, self.val_loader, self.write = train_loader, val_loader, write
         self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, betas=BETAS,
                                           weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
             self.optimizer, max_lr=cfg.learning_rate, total_steps=planned + 1)
-        self.scaler = devices.grad_scaler(device)
-        self.augment_rng = torch.Generator().manual_seed(cfg.seed + 2)
+        self.scaler = devices.grad_scaler(self.device)
+        self.augment_rng = torch.Generator().manual_seed(cfg.seed + 2 + 1009 * group.rank)
+        self.epochs_started = 0
         self.n_classes = len(cfg.classes)
         self.history, self.best, self.best_state, self.latest = [], None, None, None
 
@@ -224,8 +272,7 @@ class _SegmenterTask:
         """Score and save the untrained network: a valid model file exists before anything
         slow happens. Returns its validation mIoU."""
         self.write(self.snapshot(), [], {"epoch": 0, "iterations": 0, "loss": None, "miou": None})
-        loss, miou, iou, confusion = validate(self.model, self.val_loader, self.device,
-                                              self.n_classes, self.cfg.ignore_value)
+        loss, miou, iou, confusion = self._validate()
         self.history.append({"epoch": 0, "iterations": 0, "train_loss": None, "val_loss": loss,
                              "val_miou": miou, "val_iou": iou})
         self.best = {"epoch": 0, "iterations": 0, "loss": loss, "miou": miou,
@@ -237,15 +284,23 @@ class _SegmenterTask:
                            f"improves).")
         return miou
 
+    def _validate(self):
+        self.group.sync_buffers(self.model)
+        return validate(self.model, self.val_loader, self.device, self.n_classes,
+                        self.cfg.ignore_value, self.group)
+
     def batches(self):
-        self.model.train()
+        self.trained.train()
+        if self.group.active:  # a new shuffle of the shards every epoch
+            self.train_loader.sampler.set_epoch(self.epochs_started)
+        self.epochs_started += 1
         return self.train_loader
 
     def step(self, batch):
         images, labels = augment(*batch, self.augment_rng)
         images, labels = images.to(self.device, non_blocking=True), labels.to(self.device)
-        loss = _train_step(self.model, images, labels, self.optimizer, self.scaler, self.device,
-                           self.cfg.ignore_value)
+        loss = _train_step(self.trained, images, labels, self.optimizer, self.scaler,
+                           self.device, self.cfg.ignore_value)
         self.scheduler.step()
         return {"loss": loss}
 
@@ -254,8 +309,7 @@ class _SegmenterTask:
         if not math.isfinite(train_loss):
             self.reporter.warning(f"Epoch {epoch.number}: the training loss is not finite; "
                                   f"training has diverged. Lower LEARNING_RATE.")
-        loss, miou, iou, confusion = validate(self.model, self.val_loader, self.device,
-                                              self.n_classes, self.cfg.ignore_value)
+        loss, miou, iou, confusion = self._validate()
         self.latest = {"epoch": epoch.number, "iterations": epoch.iterations, "loss": loss,
                        "miou": miou, "confusion": confusion}
         self.history.append({"epoch": epoch.number, "iterations": epoch.iterations,
@@ -264,7 +318,7 @@ class _SegmenterTask:
                              "learning_rate": self.optimizer.param_groups[0]["lr"]})
         for name, value in (("train_loss", train_loss), ("val_loss", loss), ("val_miou", miou)):
             self.reporter.metric(name, value, epoch=epoch.number, iteration=epoch.iterations)
-        return loss
+        return self.group.broadcast(loss)  # model selection decided once, by rank 0
 
     def save(self, epoch):
         self.best, self.best_state = self.latest, self.snapshot()
