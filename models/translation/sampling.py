@@ -266,13 +266,14 @@ class SourcePatches:
         i, x, y = window
         return read_patch(self._ds[i], self.infos[i], self.bands, x, y, self.size)
 
-    def iterations_per_epoch(self, batch_size):
-        return math.ceil(len(self.train_windows) / batch_size)
+    def iterations_per_epoch(self, batch_size, ranks=1):
+        """Batches in one epoch (of each rank's shard, in a data-parallel group)."""
+        return math.ceil(len(self.train_windows) // ranks / batch_size)
 
-    def _jitter(self, window):
+    def _jitter(self, window, rng=None):
         i, x, y = window
         info = self.infos[i]
-        return (i, *jittered(x, y, self.size, info.width, info.height, self.rng))
+        return (i, *jittered(x, y, self.size, info.width, info.height, rng or self.rng))
 
     def epoch(self, batch_size):
         """Yield batches (N, C, P, P) of raw float32 training patches for one epoch."""
@@ -287,6 +288,37 @@ class SourcePatches:
                 batch = []
         if batch:
             yield np.stack(batch)
+
+    def shard_epoch(self, batch_size, epoch, rank, ranks, seed):
+        """One rank's batches of an epoch in a data-parallel group.
+
+        The ranks shuffle the training windows alike (a generator of (seed, epoch)) and each
+        takes every ``ranks``-th of them (the tail dropped), so their shards are disjoint.
+        Every rank yields exactly ``iterations_per_epoch(batch_size, ranks)`` batches, which
+        the collectives of a group need: a patch skipped for nodata is made up for by going
+        round the shard again with new offsets (a generator of (seed, epoch, rank))."""
+        count = len(self.train_windows) // ranks
+        order = np.random.default_rng([seed, epoch]).permutation(len(self.train_windows))
+        shard = [self.train_windows[k] for k in order[:count * ranks][rank::ranks]]
+        rng = np.random.default_rng([seed, epoch, rank])
+        batch, taken, rounds = [], 0, 0
+        while taken < count:
+            found = 0
+            for window in shard:
+                patch, missing = self.read(self._jitter(window, rng))
+                if missing > MAX_SOURCE_NODATA:
+                    continue
+                batch.append(patch)
+                found, taken = found + 1, taken + 1
+                if len(batch) == batch_size or taken == count:
+                    yield np.stack(batch)
+                    batch = []
+                if taken == count:
+                    return
+            rounds += 1
+            if not found and rounds > 3:
+                raise LrmError(f"Rank {rank}'s share of the SOURCE patches is all nodata; use "
+                               f"fewer devices or SOURCE rasters with more data.")
 
     def validation_batches(self, batch_size):
         for i in range(0, len(self.validation), batch_size):

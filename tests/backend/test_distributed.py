@@ -227,3 +227,60 @@ def test_a_killed_rank_ends_the_group_with_a_clear_error(pairs, tmp_path):
 
     assert read_segmenter(str(output)).meta["trained_iterations"] >= 0  # best so far, valid
     assert np.isfinite(read_segmenter(str(output)).meta["best_validation_loss"])
+
+
+@pytest.mark.slow
+def test_two_cpu_ranks_train_the_lrm_translator(tmp_path):
+    """The translator's source side in parallel: the same step count as one rank with the
+    total batch, identical networks on both ranks, one model file, one report."""
+    from translation_rasters import source_and_target
+    from models.translation.apply import translate_raster
+
+    source, target, _, _ = source_and_target(str(tmp_path), size=128)
+    runs = {}
+    for device, batch in (("cpu", 4), ("cpu:2", 2)):
+        folder = tmp_path / device.replace(":", "")
+        args = [sys.executable, "-m", "models", "train-translator", "--jsonl", "--source", source,
+                "--target", target, "--patch-size", "32", "--batch-size", str(batch),
+                "--epochs", "2", "--one-shot-size", "0", "--device", device,
+                "--output", str(folder / "t.safetensors"),
+                "--output-html", str(folder / "report.html")]
+        proc, events = _run(args)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[device] = _result(events)
+        assert sorted(os.listdir(folder)) == ["report.html", "t.safetensors"]
+    single, parallel = runs["cpu"], runs["cpu:2"]
+    assert parallel["ranks"] == 2 and parallel["ranks_in_sync"]
+    assert parallel["iterations"] == single["iterations"]
+    assert np.isfinite(parallel["best_validation_loss"])
+    assert parallel["best_validation_loss"] < 2 * single["best_validation_loss"]
+    out = translate_raster(source, str(tmp_path / "cpu2" / "t.safetensors"),
+                           str(tmp_path / "translated.tif"), device="cpu")
+    assert os.path.exists(out["output"])
+
+
+@pytest.mark.slow
+def test_cancelling_the_launcher_stops_every_rank(pairs, tmp_path):
+    """SIGTERM (Processing's Cancel) to the process the caller started: the ranks stop, the
+    run ends as cancelled (status 130), the model file keeps the best model so far."""
+    output = tmp_path / "m.safetensors"
+    proc = subprocess.Popen(_train_args(pairs, output, "cpu:2", 4, epochs=200), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": ROOT})
+    try:
+        for line in proc.stdout:
+            if '"val_loss"' in line and '"epoch": 1' in line:
+                break
+        ranks = _rank_pids(proc.pid)
+        assert set(ranks) == {0, 1}, ranks
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    errors = [e for e in _events(rest) if e["type"] == "error"]
+    assert proc.returncode == 130 and errors[-1]["kind"] == "cancelled"
+    assert not any(_ppid(pid) for pid in ranks.values())
+    from models.segmentation.model_file import read_segmenter
+
+    assert np.isfinite(read_segmenter(str(output)).meta["best_validation_loss"])

@@ -13,6 +13,7 @@ def add_arguments(parser):
 
 def run(args, reporter):
     from ...labels.classes import load_class_table
+    from ...runtime.rank_launcher import launched_rank
     from ...segmentation.config import TrainConfig
     from ...segmentation.train import train_segmenter
     from ...training.report import check_report_path, report_or_warn, write_segmenter_report
@@ -29,7 +30,7 @@ def run(args, reporter):
         patience=args.patience, validation_fraction=args.validation_fraction,
         device=args.device, seed=args.seed, num_workers=args.num_workers)
     result = train_segmenter(cfg, reporter)
-    if args.output_html:
+    if args.output_html and not launched_rank():  # rank 0 (or a single run) writes it
         result["output_html"] = report_or_warn(reporter, write_segmenter_report, args.output_html,
                                                result["output"], result)
     return result

@@ -10,6 +10,9 @@ def add_arguments(parser):
 
 
 def run(args, reporter):
+    from ...errors import DeviceError
+    from ...runtime.device_list import is_device_list
+    from ...runtime.rank_launcher import launched_rank
     from ...translation.config import TranslatorConfig
     from ...translation.registry import get_method
 
@@ -17,9 +20,12 @@ def run(args, reporter):
 
     check_report_path(args.output_html)
     config = TranslatorConfig.from_args(args).validate()
+    if config.method != "lrm" and (launched_rank() is not None or is_device_list(config.device)):
+        raise DeviceError(f"METHOD {config.method} trains on one device; data-parallel training "
+                          f"(a DEVICE list or torchrun) is for the lrm translator. Give one DEVICE.")
     method = get_method(config.method)
     result = method.train(config, reporter)
-    if args.output_html:
+    if args.output_html and not launched_rank():  # rank 0 (or a single run) writes it
         result["output_html"] = report_or_warn(
             reporter, write_translator_report, args.output_html, result["output"],
             list(config.sources), result)

@@ -17,8 +17,8 @@ import time
 import numpy as np
 import torch
 
-from ....runtime.devices import (describe_device, flush_denormals, out_of_memory_hint,
-                                 resolve_device, seed_everything)
+from ....runtime import distributed
+from ....runtime.devices import flush_denormals, out_of_memory_hint, seed_everything
 from ....errors import LrmError
 from ...sampling import SourcePatches, check_inputs, one_shot_sample
 from ...scaling import InputScaling
@@ -58,15 +58,22 @@ def _prepare(config, reporter):
 
 
 def train(config, reporter):
-    with flush_denormals():  # denormals slow CPU kernels down ~5x
-        return _train(config, reporter)
-
-
-def _train(config, reporter):
-    started = time.monotonic()
+    """Train on one device, or as one rank of a data-parallel group (``runtime/distributed``):
+    the source patches are sharded, the gradients of both networks averaged, and rank 0
+    alone validates for the group and writes."""
     config.validate()
-    device = resolve_device(config.device)
-    reporter.info(f"Device: {describe_device(device)}")
+    group = distributed.join(config.device)
+    try:
+        with flush_denormals(), group.failures_as_errors():  # denormals slow CPU kernels ~5x
+            return _train(config, reporter, group)
+    finally:
+        group.close()
+
+
+def _train(config, reporter, group):
+    started = time.monotonic()
+    device = group.device
+    reporter.info(f"Device: {group.describe()}")
     bands, source_infos, target_info, target_raw, window, patches, scaling, standard = _prepare(
         config, reporter.scaled(0, 2))
     seed_everything(config.seed)
@@ -78,7 +85,10 @@ def _train(config, reporter):
                   f"{vgg_source}; style mixing: {mixing}.")
     generator, discriminator, parameters = _networks(channels, standard, device, reporter)
 
-    budget = Budget(config.epochs, patches.iterations_per_epoch(config.batch_size),
+    if len(patches.train_windows) < group.world_size:
+        raise LrmError(f"{len(patches.train_windows)} training SOURCE patch(es) cannot be shared "
+                       f"among {group.world_size} ranks; use fewer devices or a smaller PATCH_SIZE.")
+    budget = Budget(config.epochs, patches.iterations_per_epoch(config.batch_size, group.world_size),
                     config.max_iterations, config.patience)
     to_device = lambda raw: torch.from_numpy(scaling.to_model(raw)).to(device)  # noqa: E731
     context = {
@@ -91,9 +101,13 @@ def _train(config, reporter):
     with out_of_memory_hint(device, config.batch_size, config.patch_size):
         target = to_device(target_raw[None])
         trainer = Trainer(generator, discriminator, vgg.to(device) if vgg is not None else None,
-                          target, config, device, budget.total, mixing=mixing)
-        task = _TranslatorTask(trainer, patches, to_device, context, reporter)
+                          target, config, device, budget.total, mixing=mixing,
+                          average_gradients=group.average_gradients)
+        task = _TranslatorTask(trainer, patches, to_device, context, reporter, group)
         outcome = engine.train(task, budget, reporter, device, progress=(2, 99))
+        parallel = _check_in_sync(group, trainer, reporter)
+        if not group.is_main:
+            return {}
         state = task.state
         state.update(stopped=outcome.stopped_by, iterations=outcome.iterations)
         if outcome.stopped_by == "early_stopping":
@@ -113,12 +127,25 @@ def _train(config, reporter):
         "seconds_per_iteration": outcome.seconds_per_iteration,
         "best_validation_loss": state["best"] if math.isfinite(state["best"]) else None,
         "best_epoch": state["best_epoch"], "target_window": window,
-        "device": describe_device(device), "epochs_run": outcome.epochs_run,
+        "device": group.describe(), "epochs_run": outcome.epochs_run,
         "iterations": outcome.iterations, "stopped_by": state["stopped"], "vgg_weights": vgg_source,
         "perceptual_loss_used": family, "style_mixing": mixing, "one_shot_size": window[2],
         "input_scaling": scaling.mode, "diagnostics": diagnostics,
-        "seconds": round(time.monotonic() - started, 3),
+        "seconds": round(time.monotonic() - started, 3), **parallel,
     }
+
+
+def _check_in_sync(group, trainer, reporter):
+    """The ranks' final networks are identical (else data-parallel training went wrong)."""
+    if not group.active:
+        return {}
+    group.sync_buffers(trainer.gen)
+    prints = group.gather(distributed.fingerprint(trainer.gen) + distributed.fingerprint(trainer.dis))
+    if len(set(prints)) != 1:
+        reporter.warning(f"The ranks' final translators differ ({prints}); the model file holds "
+                         f"rank 0's. Please report this.")
+    return {"ranks": group.world_size, "rank_fingerprints": prints,
+            "ranks_in_sync": len(set(prints)) == 1}
 
 
 def _networks(channels, standard, device, reporter):
@@ -160,23 +187,33 @@ class _TranslatorTask:
     validation loss; epochs without improvement count towards PATIENCE only once the
     weight-free anchor is released (the validation loss cannot settle before)."""
 
-    def __init__(self, trainer, patches, to_device, context, reporter):
+    def __init__(self, trainer, patches, to_device, context, reporter, group):
         self.trainer, self.patches, self.to_device = trainer, patches, to_device
-        self.context, self.reporter = context, reporter
+        self.context, self.reporter, self.group = context, reporter, group
+        self.epochs_started = 0
         self.config = context["config"]
         self.state = {"best": math.inf, "best_epoch": 0, "iterations": 0, "best_tensors": None,
                       "stopped": "epochs"}
         self.validation = None
 
     def batches(self):
-        return self.patches.epoch(self.config.batch_size)
+        self.epochs_started += 1
+        if not self.group.active:
+            return self.patches.epoch(self.config.batch_size)
+        return self.patches.shard_epoch(self.config.batch_size, self.epochs_started,
+                                        self.group.rank, self.group.world_size, self.config.seed)
 
     def step(self, raw):
         return self.trainer.step(self.to_device(raw))
 
     def end_epoch(self, epoch):
+        """Validation on every held-out patch; in a group rank 0's score decides for all
+        (after rank 0's batch-norm statistics are copied to every rank)."""
+        self.group.sync_buffers(self.trainer.gen)
         batches = self.patches.validation_batches(self.config.batch_size)
-        self.validation = self.trainer.validate(self.to_device(b) for b in batches)
+        validation = (self.trainer.validate(self.to_device(b) for b in batches)
+                      if self.group.is_main else None)
+        self.validation = self.group.broadcast(validation)
         self.context["history"].append({"epoch": epoch.number, "iterations": epoch.iterations,
                                         "learning_rate": self.trainer.learning_rate,
                                         "train": epoch.train, "validation": self.validation})
@@ -186,6 +223,8 @@ class _TranslatorTask:
         return self.trainer.anchor_released
 
     def save(self, epoch):
+        if not self.group.is_main:  # one writer per group
+            return
         trainer = self.trainer
         self.state.update(best=epoch.score, best_epoch=epoch.number, iterations=epoch.iterations)
         self.state["best_tensors"] = {

@@ -56,7 +56,9 @@ class Trainer:
     """
 
     def __init__(self, generator, discriminator, vgg, target, config, device, total_steps,
-                 mixing="spatial"):
+                 mixing="spatial", average_gradients=None):
+        """``average_gradients(module)``: in a data-parallel group, averages a network's
+        gradients over the ranks before each optimiser step."""
         if mixing not in MIXINGS:
             raise ValueError(f"style mixing must be one of {MIXINGS}, not {mixing!r}")
         self.gen, self.dis, self.device, self.cfg = generator, discriminator, device, config
@@ -76,6 +78,7 @@ class Trainer:
         self.total_steps = max(2, total_steps)
         self.steps = 0  # iterations taken (the anchor's schedule)
         self.scaler_g, self.scaler_d = grad_scaler(device), grad_scaler(device)
+        self.average_gradients = average_gradients or (lambda module: None)
 
     def _dis(self, images):
         """The discriminator sees standardised images (well-conditioned inputs)."""
@@ -164,6 +167,7 @@ class Trainer:
             losses = self._generator_losses(source, target, rec_s, translated, rec_t)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(losses["total"]).backward()
+        self.average_gradients(self.gen)
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         self.gen.clamp_gates_()
@@ -172,6 +176,7 @@ class Trainer:
         d_loss = self._discriminator_loss(translated.detach(), target)
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(d_loss).backward()
+        self.average_gradients(self.dis)
         self.scaler_d.step(self.opt_d)
         self.scaler_d.update()
         if self.sched_g.last_epoch < self.total_steps - 1:
