@@ -30,7 +30,10 @@ class TrainSegmenter(LrmAlgorithm):
         "otherwise training starts from random weights (with a warning). Early stopping on the "
         "validation loss (PATIENCE); the best model is saved whenever validation improves, so a "
         "cancelled run keeps it. DEVICE: auto, cpu, cuda or cuda:N; lower BATCH_SIZE or "
-        "PATCH_SIZE if the GPU runs out of memory.")
+        "PATCH_SIZE if the GPU runs out of memory.\n\n"
+        "Several GPUs: DEVICE cuda:0,1 (or cuda:all; cpu:N for N CPU processes) trains one "
+        "data-parallel rank per device through torch.distributed.run: BATCH_SIZE patches per "
+        "device and step, each device on its own share of the patches, one model file.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         P.add_contract_parameters(self)

@@ -65,8 +65,9 @@ class TrainTranslator(LrmAlgorithm):
         "ONE_SHOT_SIZE: side of the one-shot TARGET sample in pixels (default 512; 0 = "
         "PATCH_SIZE; never less than PATCH_SIZE; the largest square that fits when TARGET, or "
         "TARGET_EXTENT, is smaller).\n\n"
-        "DEVICE: auto (CUDA GPU when available), cpu, cuda or cuda:N. If the GPU runs out of "
-        "memory, lower BATCH_SIZE or PATCH_SIZE. The model file (.safetensors) holds everything "
+        "DEVICE: auto (CUDA GPU when available), cpu, cuda or cuda:N; for lrm also a list "
+        "(cuda:0,1, cuda:all, cpu:N): one data-parallel rank per device, BATCH_SIZE source "
+        "patches each. If the GPU runs out of memory, lower BATCH_SIZE or PATCH_SIZE. The model file (.safetensors) holds everything "
         "'Translate raster' needs.")
 
     def initAlgorithm(self, config=None):  # noqa: N802

@@ -146,6 +146,20 @@ def test_train_segmenter_outputs(segmenter_model):
     assert segmenter_model["EPOCHS_RUN"] >= 1
 
 
+def test_train_segmenter_on_a_device_list_runs_two_ranks(run, sample, tmp_path, feedback):
+    """DEVICE cpu:2 from Processing: the worker launches two gloo ranks through
+    torch.distributed.run; progress and the outputs come back as for one device."""
+    out = str(tmp_path / "s.safetensors")
+    result = run("lrm:train_segmenter", {"IMAGES": sample["SOURCE_IMAGES"],
+                                         "LABELS": sample["SOURCE_LABELS"], "LABEL_FORMAT": 0,
+                                         "ENCODER": "resnet18", "OUTPUT": out,
+                                         **{**TINY, "DEVICE": "cpu:2"}}, feedback=feedback)
+    assert result["OUTPUT"] == out and os.path.isfile(out)
+    assert model_metadata(out)["training"]["ranks"] == 2
+    assert any("2 data-parallel ranks" in i for i in feedback.infos)
+    assert feedback.progress_values and max(feedback.progress_values) >= 99
+
+
 def test_train_segmenter_mismatched_pairs_is_an_error(run, sample, tmp_path):
     with pytest.raises(QgsProcessingException, match="label raster"):
         run("lrm:train_segmenter", {"IMAGES": sample["SOURCE_IMAGES"], "LABELS": sample["SOURCE_LABELS"][:1],
