@@ -15,7 +15,8 @@ from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterExtent,
 
 from ..models import contract
 from .base import advanced
-from .qgis_compat import FILE_BEHAVIOUR_FILE, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_TYPE_RASTER
+from .qgis_compat import (FILE_BEHAVIOUR_FILE, FILE_BEHAVIOUR_FOLDER, NUMBER_DOUBLE, NUMBER_INTEGER,
+                          SOURCE_TYPE_RASTER)
 
 Integer = NUMBER_INTEGER
 Double = NUMBER_DOUBLE
@@ -70,7 +71,10 @@ _BUILDERS = {
     "string": lambda s: QgsProcessingParameterString(s.name, s.description, s.default, False, s.optional),
     "text": lambda s: QgsProcessingParameterString(s.name, s.description, s.default, True, s.optional),
     "raster": lambda s: QgsProcessingParameterRasterLayer(s.name, s.description, None, s.optional),
-    "rasters": lambda s: QgsProcessingParameterMultipleLayers(s.name, s.description, SOURCE_TYPE_RASTER),
+    "rasters": lambda s: QgsProcessingParameterMultipleLayers(s.name, s.description, SOURCE_TYPE_RASTER,
+                                                              None, s.optional),
+    "folder": lambda s: QgsProcessingParameterFile(s.name, s.description, FILE_BEHAVIOUR_FOLDER, "", None,
+                                                   s.optional),
     "extent": lambda s: QgsProcessingParameterExtent(s.name, s.description, None, s.optional),
     "file_out": _file_destination,
     "raster_out": _destination(QgsProcessingParameterRasterDestination),
@@ -111,8 +115,8 @@ def device_and_seed_args(algorithm, parameters, context):
 
 
 def windowed_inference_args(algorithm, parameters, context):
-    return ["--input", algorithm.raster_path(parameters, "INPUT", context),
-            "--model", algorithm.parameterAsFile(parameters, "MODEL", context),
+    """The model and window flags of lrm:classify and lrm:translate (inputs: batch_inputs.py)."""
+    return ["--model", algorithm.parameterAsFile(parameters, "MODEL", context),
             "--overlap", algorithm.parameterAsInt(parameters, "OVERLAP", context),
             "--batch-size", algorithm.parameterAsInt(parameters, "BATCH_SIZE", context),
             "--device", algorithm.parameterAsString(parameters, "DEVICE", context) or "auto"]

@@ -139,10 +139,22 @@ TARGET_EXTENT = Param("TARGET_EXTENT", "extent", "Extent of the one-shot sample"
                       help="area of TARGET (XMIN,YMIN,XMAX,YMAX in its CRS) to take the one-shot "
                            "sample from; default: automatic")
 
-# windowed inference (lrm:translate and lrm:classify)
-INPUT = Param("INPUT", "raster", "Input raster")
+# windowed inference (lrm:translate and lrm:classify). INPUT -> OUTPUT is one raster, as
+# before; INPUTS / INPUT_FOLDER -> OUTPUT_FOLDER is a batch (models/raster/batch_inference.py),
+# so INPUT and OUTPUT are optional: the algorithms say which pair is missing.
+INPUT = Param("INPUT", "raster", "Input raster", optional=True)
 OVERLAP = integer("OVERLAP", "Overlap between windows (pixels)", 64, 0, advanced=True)
 WINDOW_BATCH = integer("BATCH_SIZE", "Batch size (windows)", 4, 1, advanced=True)
+# Only inference takes DEVICE lists so far (one worker per device); training keeps DEVICE.
+INFERENCE_DEVICE = replace(DEVICE, description="Device (auto, cpu, cuda, cuda:N; lists: cuda:0,1, "
+                                               "cuda:all, cpu:N)")
+BATCH = (
+    Param("INPUTS", "rasters", "Several input rasters (written to OUTPUT_FOLDER)", optional=True),
+    Param("INPUT_FOLDER", "folder", "Folder of input rasters (*.tif, *.tiff, *.vrt, *.img, *.jp2)",
+          optional=True),
+    Param("OUTPUT_FOLDER", "folder_out", "Output folder for several inputs (<name>.tif each, "
+          "and mosaic.vrt)", optional=True, create_by_default=False),
+)
 
 ALGORITHMS = {
     "train_translator": (
@@ -178,14 +190,16 @@ ALGORITHMS = {
         TRAINING_REPORT,
     ),
     "translate": (
-        INPUT, replace(MODEL, description="Translator model"), OVERLAP, WINDOW_BATCH, DEVICE,
-        Param("OUTPUT", "raster_out", "Translated raster"),
+        INPUT, replace(MODEL, description="Translator model"), OVERLAP, WINDOW_BATCH, INFERENCE_DEVICE,
+        Param("OUTPUT", "raster_out", "Translated raster", optional=True),
+        *BATCH,
     ),
     "classify": (
-        INPUT, replace(MODEL, description="Segmenter model"), OVERLAP, WINDOW_BATCH, DEVICE,
-        Param("OUTPUT", "raster_out", "Classified raster"),
+        INPUT, replace(MODEL, description="Segmenter model"), OVERLAP, WINDOW_BATCH, INFERENCE_DEVICE,
+        Param("OUTPUT", "raster_out", "Classified raster", optional=True),
         Param("OUTPUT_CONFIDENCE", "raster_out", "Confidence (probability of the chosen class)",
               optional=True, create_by_default=False),
+        *BATCH,
     ),
     "evaluate": (
         Param("PREDICTION", "raster", "Classified raster"),

@@ -12,7 +12,7 @@ from models.cli.main import _load_command, build_parser
 from models.contract.parameters import NUMBERS
 
 QGIS_TYPES = {"int": "number", "double": "number", "enum": "enum", "string": "string", "text": "string",
-              "file": "file", "raster": "raster", "rasters": "multilayer", "extent": "extent",
+              "file": "file", "folder": "file", "raster": "raster", "rasters": "multilayer", "extent": "extent",
               "file_out": "fileDestination", "raster_out": "rasterDestination",
               "folder_out": "folderDestination"}
 

@@ -1,8 +1,13 @@
-"""classify: land-cover map of a raster with a trained segmenter (lrm:classify)."""
+"""classify: land-cover map of a raster, or of many, with a trained segmenter (lrm:classify).
+
+One raster: --input and --output. Several: --inputs (repeated) and/or --input-folder with
+--output-folder, on one --device or spread over a list (cuda:0,1, cuda:all, cpu:N); see
+models/raster/batch_inference.py and docs/sharded_inference.md.
+"""
 
 from ..flags import add_contract_flags
 
-HELP = "classify a raster with a trained U-Net segmenter (sliding windows, blended)"
+HELP = "classify rasters with a trained U-Net segmenter (sliding windows, blended; batches)"
 
 
 def add_arguments(parser):
@@ -13,8 +18,10 @@ def add_arguments(parser):
 
 
 def run(args, reporter):
+    from ...raster.batch_inference import run_inference
     from ...segmentation.predict import classify_raster
 
-    return classify_raster(args.input, args.model, args.output, args.output_confidence or None,
-                           overlap=args.overlap, batch_size=args.batch_size, device=args.device,
-                           reporter=reporter, window=args.window or None)
+    options = dict(model_path=args.model, overlap=args.overlap, batch_size=args.batch_size,
+                   window=args.window or None)
+    return run_inference(args, classify_raster, options, reporter,
+                         outputs=(("output", ""), ("output_confidence", "_confidence")))

@@ -1,8 +1,13 @@
-"""translate: apply a trained translator to a raster of any size."""
+"""translate: apply a trained translator to a raster of any size, or to many.
+
+One raster: --input and --output. Several: --inputs (repeated) and/or --input-folder with
+--output-folder, on one --device or spread over a list (cuda:0,1, cuda:all, cpu:N); see
+models/raster/batch_inference.py and docs/sharded_inference.md.
+"""
 
 from ..flags import add_contract_flags
 
-HELP = "translate a raster with a trained translator model (windowed, any size)"
+HELP = "translate rasters with a trained translator model (windowed, any size; batches)"
 
 
 def add_arguments(parser):
@@ -12,8 +17,9 @@ def add_arguments(parser):
 
 
 def run(args, reporter):
+    from ...raster.batch_inference import run_inference
     from ...translation.apply import translate_raster
 
-    return translate_raster(args.input, args.model, args.output, overlap=args.overlap,
-                            batch_size=args.batch_size, device=args.device,
-                            window=args.window or None, reporter=reporter)
+    options = dict(model_path=args.model, overlap=args.overlap, batch_size=args.batch_size,
+                   window=args.window or None)
+    return run_inference(args, translate_raster, options, reporter)
