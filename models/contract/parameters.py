@@ -90,7 +90,8 @@ def named(algorithm):
 
 
 # --- parameters several algorithms share --------------------------------------------
-DEVICE = Param("DEVICE", "string", "Device (auto, cpu, cuda or cuda:N)", "auto", advanced=True)
+DEVICE = Param("DEVICE", "string", "Device (auto, cpu, cuda, cuda:N; lists: cuda:0,1, cuda:all, "
+               "cpu:N)", "auto", advanced=True)
 SEED = integer("SEED", "Random seed", 0, 0, advanced=True)
 BANDS = Param("BANDS", "string", "Bands to use, e.g. 1,2,3 (empty: the first three)", "",
               optional=True)
@@ -145,9 +146,6 @@ TARGET_EXTENT = Param("TARGET_EXTENT", "extent", "Extent of the one-shot sample"
 INPUT = Param("INPUT", "raster", "Input raster", optional=True)
 OVERLAP = integer("OVERLAP", "Overlap between windows (pixels)", 64, 0, advanced=True)
 WINDOW_BATCH = integer("BATCH_SIZE", "Batch size (windows)", 4, 1, advanced=True)
-# Only inference takes DEVICE lists so far (one worker per device); training keeps DEVICE.
-INFERENCE_DEVICE = replace(DEVICE, description="Device (auto, cpu, cuda, cuda:N; lists: cuda:0,1, "
-                                               "cuda:all, cpu:N)")
 BATCH = (
     Param("INPUTS", "rasters", "Several input rasters (written to OUTPUT_FOLDER)", optional=True),
     Param("INPUT_FOLDER", "folder", "Folder of input rasters (*.tif, *.tiff, *.vrt, *.img, *.jp2)",
@@ -190,12 +188,12 @@ ALGORITHMS = {
         TRAINING_REPORT,
     ),
     "translate": (
-        INPUT, replace(MODEL, description="Translator model"), OVERLAP, WINDOW_BATCH, INFERENCE_DEVICE,
+        INPUT, replace(MODEL, description="Translator model"), OVERLAP, WINDOW_BATCH, DEVICE,
         Param("OUTPUT", "raster_out", "Translated raster", optional=True),
         *BATCH,
     ),
     "classify": (
-        INPUT, replace(MODEL, description="Segmenter model"), OVERLAP, WINDOW_BATCH, INFERENCE_DEVICE,
+        INPUT, replace(MODEL, description="Segmenter model"), OVERLAP, WINDOW_BATCH, DEVICE,
         Param("OUTPUT", "raster_out", "Classified raster", optional=True),
         Param("OUTPUT_CONFIDENCE", "raster_out", "Confidence (probability of the chosen class)",
               optional=True, create_by_default=False),
