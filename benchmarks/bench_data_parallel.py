@@ -50,8 +50,7 @@ def job(command, data, device, batch, patch, iterations, output):
         for image, label in zip(images, labels):
             args += ["--images", image, "--labels", label]
     else:
-        args = ["train-translator", "--target", target[0], "--one-shot-size", "0",
-                "--validation-fraction", "0.1", *common]
+        args = ["train-translator", "--target", target[0], "--one-shot-size", "0", *common]
         for image in images:
             args += ["--source", image]
     proc = subprocess.run([sys.executable, "-m", "models", *args], cwd=ROOT, text=True,
