@@ -284,3 +284,36 @@ def test_cancelling_the_launcher_stops_every_rank(pairs, tmp_path):
     from models.segmentation.model_file import read_segmenter
 
     assert np.isfinite(read_segmenter(str(output)).meta["best_validation_loss"])
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_nodes_rendezvous_through_torchrun_flags(pairs, tmp_path):
+    """The multi-node form of the README, as two 'nodes' on this machine: torchrun with
+    --nnodes 2 --node-rank K --rdzv-backend c10d --rdzv-endpoint; global rank 0 (node 0)
+    alone reports and writes."""
+    endpoint = f"127.0.0.1:{_free_port()}"
+    train = _train_args(pairs, tmp_path / "m.safetensors", "cpu", 4, epochs=1)[1:]  # -m models ...
+    nodes = []
+    for node in (0, 1):
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank",
+               str(node), "--nproc-per-node", "1", "--rdzv-backend", "c10d", "--rdzv-id", "lrm",
+               "--rdzv-endpoint", endpoint, *train]
+        nodes.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True, env={**os.environ, "PYTHONPATH": ROOT,
+                                                      "OMP_NUM_THREADS": "1"}))
+    outs = [p.communicate(timeout=300) for p in nodes]
+    assert [p.returncode for p in nodes] == [0, 0], [o[1][-1500:] for o in outs]
+    events = [_events(o[0]) for o in outs]
+    results = [[e for e in ev if e["type"] == "result"] for ev in events]
+    assert sum(map(len, results)) == 1 and not any(ev for ev in events[1 if results[0] else 0])
+    result = (results[0] or results[1])[0]["data"]
+    assert result["ranks"] == 2 and result["ranks_in_sync"]
+    assert sorted(os.listdir(tmp_path)) == ["m.safetensors"]
