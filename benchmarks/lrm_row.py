@@ -1,13 +1,14 @@
 """The demo's LRM row alone (quick preset, CPU): translator, translate, segmenter, score.
 
-    .venv/bin/python benchmarks/lrm_row.py DATA OUT [SEED]
+    .venv/bin/python benchmarks/lrm_row.py DATA OUT [SEED [TRANSLATOR_ITERATIONS]]
 
 DATA is a create-sample-data folder; the split is the demo's (one-shot = first target
 tile, scored on the second half of the target tiles). One thread per run (as in the demo,
 where two jobs share two cores), so a run is repeatable: the same code, data and thread
 count give the same figures (torch's CPU kernels are deterministic at a fixed thread
 count; changing it changes reduction order and so the result). Prints one JSON line.
-Used to screen translator variants (benchmarks/RESULTS_protocol.md).
+Used to screen translator variants (benchmarks/RESULTS_protocol.md); TRANSLATOR_ITERATIONS
+(default: the quick preset's) screens longer or shorter translator training.
 """
 
 import glob
@@ -19,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import experiment as ex  # noqa: E402
 
 
-def main(data, out, seed=0):
+def main(data, out, seed=0, translator_iterations=None):
     def tiles(domain, kind):
         return sorted(glob.glob(f"{data}/{domain}/{kind}/tile_*.tif"))
 
@@ -28,6 +29,8 @@ def main(data, out, seed=0):
     half = len(tgt) // 2
     settings = ex.Settings.from_preset("quick", device="cpu")
     settings.seed = int(seed)  # translator and segmenter seed (the demo uses 0)
+    if translator_iterations:
+        settings.translator_iterations = int(translator_iterations)
     backend = ex.Backend(os.path.join(out, "logs"), threads=1)
     model = os.path.join(out, "translator.safetensors")
     ex.train_translator(backend, "lrm", src, tgt[0], model, settings)
@@ -40,4 +43,4 @@ def main(data, out, seed=0):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

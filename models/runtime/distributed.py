@@ -41,7 +41,7 @@ import torch
 from ..errors import DeviceError, LrmError
 from . import devices
 from .device_list import is_device_list, parse_device_list, threads_per_worker
-from .rank_launcher import launched_rank
+from .rank_launcher import die_with_parent, launched_rank
 from .reporting import Reporter
 
 # A collective that waits longer than this for a rank ends the group with an error.
@@ -240,6 +240,8 @@ def join(spec):
                               f"(python -m models ...), which launches one rank per device, or "
                               f"start it with python -m torch.distributed.run.")
         return Group(devices.resolve_device(spec))
+    if os.name == "posix":
+        die_with_parent()  # a rank never outlives torchrun's agent
     world_size = int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))

@@ -17,7 +17,9 @@ metrics and cancel work as for one device) and holds back the final result or er
   propagates.
 
 The ranks do not inherit LRM_EXIT_WITH_PARENT (their stdin is not the caller's pipe);
-on Linux torchrun gets SIGTERM if this process dies without cleaning up.
+on Linux torchrun gets SIGTERM if this process dies without cleaning up, and each rank
+if torchrun does (``die_with_parent``), so Processing's kill after its one-second grace
+still stops every rank.
 """
 
 import collections
@@ -52,7 +54,12 @@ def _package_name():
     return __package__.split(".")[0]
 
 
-def _die_with_parent():  # Linux: torchrun is told when this process dies, whatever the cause
+def die_with_parent():
+    """Linux: this process gets SIGTERM when its parent dies, however it dies (SIGKILL too).
+
+    Set in torchrun (whose parent is this launcher) and in every rank (whose parent is
+    torchrun's agent): a killed launcher or agent never leaves ranks training on their own.
+    Elsewhere a no-op."""
     try:
         import ctypes
 
@@ -89,7 +96,7 @@ def launch(argv, spec, reporter):
     process = subprocess.Popen(
         command(argv, len(listed)), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env=_environment(listed), cwd=os.getcwd(),
-        start_new_session=True, preexec_fn=_die_with_parent if os.name == "posix" else None,
+        start_new_session=True, preexec_fn=die_with_parent if os.name == "posix" else None,
         text=True, encoding="utf-8", errors="replace", bufsize=1)
     tail = collections.deque(maxlen=_TAIL)
     relay = threading.Thread(target=_copy_stderr, args=(process.stderr, tail), daemon=True)
@@ -147,7 +154,10 @@ def _stop(process):
     except OSError:
         return
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
     except OSError:
         pass
     process.wait()
