@@ -52,4 +52,3 @@ class Classify(LrmAlgorithm):
         style_on_load(context, output)
         return {"OUTPUT": result.get("output", output),
                 "OUTPUT_CONFIDENCE": result.get("output_confidence") or confidence or None}
-

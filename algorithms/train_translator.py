@@ -67,8 +67,8 @@ class TrainTranslator(LrmAlgorithm):
         "TARGET_EXTENT, is smaller).\n\n"
         "DEVICE: auto (CUDA GPU when available), cpu, cuda or cuda:N; for lrm also a list "
         "(cuda:0,1, cuda:all, cpu:N): one data-parallel rank per device, BATCH_SIZE source "
-        "patches each. If the GPU runs out of memory, lower BATCH_SIZE or PATCH_SIZE. The model file (.safetensors) holds everything "
-        "'Translate raster' needs.")
+        "patches each. If the GPU runs out of memory, lower BATCH_SIZE or PATCH_SIZE. The model "
+        "file (.safetensors) holds everything 'Translate raster' needs.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         P.add_contract_parameters(self)

@@ -155,9 +155,10 @@ def run_batch(run_one, jobs, options, device, reporter, output_folder):
     if skipped:
         reporter.info(f"{len(skipped)} of {len(jobs)} outputs are already complete and kept "
                       f"(delete one to have it made again).")
-    devices = parse_device_list(device) if is_device_list(device) else [device]
+    parallel = is_device_list(device)
+    devices = parse_device_list(device) if parallel else [device]
     progress = _Progress(reporter, len(jobs), len(skipped))
-    if pending and is_device_list(device):
+    if pending and parallel:
         from .batch_workers import run_workers
 
         run_workers(run_one, pending, options, devices, progress, _failed, _JobReporter)
