@@ -30,33 +30,26 @@ import os
 import sys
 
 import numpy as np
-from osgeo import gdal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from colour_map_rows import affine_mkl  # noqa: E402
+from isprs_oneshot import colour_distance, read  # noqa: E402
 
-PROJECTIONS = 256
-QUANTILES = 2000
 MAX_PIXELS = 100_000
 
 
 def _pixels(path):
-    array = gdal.Open(path).ReadAsArray().astype(np.float64)
+    array = read(path)
     return array.reshape(array.shape[0] if array.ndim == 3 else 1, -1)
 
 
-def sliced_wasserstein(a, b, directions):
-    """Mean over projections of the 1-D W1 between (C, N) and (C, M) point sets."""
-    q = np.linspace(0, 1, QUANTILES)
-    qa = np.quantile(directions.T @ a, q, axis=1)
-    qb = np.quantile(directions.T @ b, q, axis=1)
-    return float(np.abs(qa - qb).mean())
-
-
-def affine_residual(pooled, reference, directions):
+def affine_residual(pooled, reference, seed):
+    """Sliced W1 between the affine image of ``pooled`` and ``reference`` ((C, N) each),
+    in units of the reference's per-band standard deviation; the same projections for
+    every call with one seed."""
     mapped = affine_mkl(pooled, reference)(pooled)
     spread = np.sqrt(np.trace(np.atleast_2d(np.cov(reference))) / reference.shape[0])
-    return sliced_wasserstein(mapped, reference, directions) / max(spread, 1e-12)
+    return colour_distance(mapped, reference, seed=seed) / max(spread, 1e-12)
 
 
 def residuals(data, one_shot=0, seed=0):
@@ -66,10 +59,8 @@ def residuals(data, one_shot=0, seed=0):
     pooled = np.concatenate(sources, 1)
     if pooled.shape[1] > MAX_PIXELS:
         pooled = pooled[:, rng.choice(pooled.shape[1], MAX_PIXELS, replace=False)]
-    directions = rng.normal(size=(pooled.shape[0], PROJECTIONS))
-    directions /= np.linalg.norm(directions, axis=0)
-    within = [affine_residual(pooled, s, directions) for s in sources]
-    target = affine_residual(pooled, _pixels(targets[one_shot]), directions)
+    within = [affine_residual(pooled, s, seed) for s in sources]
+    target = affine_residual(pooled, _pixels(targets[one_shot]), seed)
     return {"data": data, "within_source": float(np.mean(within)),
             "within_source_max": float(np.max(within)), "one_shot": target,
             "ratio": target / float(np.mean(within))}
