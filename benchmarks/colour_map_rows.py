@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/colour_map_rows.py DATA OUT [VARIANT ...]
 
-VARIANT: hm_per_band (per-band histogram matching), affine_mkl (the linear
+VARIANT: identity (no adaptation: the lower baseline), hm_per_band (per-band histogram matching), affine_mkl (the linear
 Monge-Kantorovich map between the two colour Gaussians: mean and covariance, Pitie &
 Kokaram 2007), full_ot_idt (iterative distribution transfer, Pitie et al. 2005: the
 whole joint colour distribution, the optimum a sliced-Wasserstein style loss pulls
@@ -24,7 +24,7 @@ from osgeo import gdal
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import experiment as ex  # noqa: E402
 
-VARIANTS = ("hm_per_band", "affine_mkl", "full_ot_idt")
+VARIANTS = ("identity", "hm_per_band", "affine_mkl", "full_ot_idt")
 
 
 def histogram_matching(image, reference):
@@ -68,6 +68,8 @@ def full_ot_idt(source_pixels, reference_pixels, iterations=30, seed=0):
 
 def mapped_sources(variant, images, reference):
     pixels = np.concatenate([i.reshape(len(i), -1) for i in images], 1)
+    if variant == "identity":
+        return images
     if variant == "hm_per_band":
         return [histogram_matching(i, reference) for i in images]
     if variant == "affine_mkl":
