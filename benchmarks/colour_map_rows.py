@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/colour_map_rows.py DATA OUT [VARIANT ...]
 
-VARIANT: identity (no adaptation: the lower baseline), hm_per_band (per-band histogram matching), affine_mkl (the linear
-Monge-Kantorovich map between the two colour Gaussians: mean and covariance, Pitie &
+VARIANT: identity (no adaptation: the lower baseline), hm_per_band (per-band histogram
+matching), affine_mkl (the linear Monge-Kantorovich map between the two colour Gaussians: mean and covariance, Pitie &
 Kokaram 2007), full_ot_idt (iterative distribution transfer, Pitie et al. 2005: the
 whole joint colour distribution, the optimum a sliced-Wasserstein style loss pulls
 towards). The split is the demo's (benchmarks/lrm_row.py): one-shot = first target
@@ -67,11 +67,11 @@ def full_ot_idt(source_pixels, reference_pixels, iterations=30, seed=0):
 
 
 def mapped_sources(variant, images, reference):
-    pixels = np.concatenate([i.reshape(len(i), -1) for i in images], 1)
     if variant == "identity":
         return images
     if variant == "hm_per_band":
         return [histogram_matching(i, reference) for i in images]
+    pixels = np.concatenate([i.reshape(len(i), -1) for i in images], 1)
     if variant == "affine_mkl":
         f = affine_mkl(pixels, reference.reshape(len(reference), -1))
         return [f(i.reshape(len(i), -1)).reshape(i.shape) for i in images]

@@ -21,7 +21,8 @@ what a full distribution match would move is then mostly content (class proporti
 which a translator should not transport. Well above 1, the shift itself is not affine
 (class-dependent colour changes), which a full distribution match corrects. Used in
 benchmarks/RESULTS_protocol.md (2026-12-04) to ask whether a translator could choose
-its style statistic without labels; it is a screen, not a rule.
+its style statistic without labels; it is a screen, not a rule (as a rule it was refuted on
+fresh data sets: the 2026-12-05 section there).
 """
 
 import argparse
