@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/label_shift_weights.py DATA [DATA ...] [--clusters K] [--clip C]
 
-The demo's gap (benchmarks/RESULTS_protocol.md) comes from the one-shot tile's class
-proportions: a full transport must move the source's surplus classes onto other classes'
-colours. A label-shift correction would weight the tile's pixels so that their class
-proportions become the source's, and transport towards the weighted tile. This checks the
-simplest label-free estimate of such weights before anyone builds it into the style term:
+One explanation of the demo's gap (benchmarks/RESULTS_protocol.md, tested there with an
+oracle and refuted) was the one-shot tile's class proportions: a full transport must move
+the source's surplus classes onto other classes' colours. A label-shift correction would
+weight the tile's pixels so that their class proportions become the source's, and transport
+towards the weighted tile. This checks the simplest label-free estimate of such weights:
 
 1. standardise the pooled source and one-shot pixels per band;
 2. map the source onto the tile with the affine map between their colour Gaussians
@@ -17,41 +17,29 @@ simplest label-free estimate of such weights before anyone builds it into the st
 Labels are used only to score the estimate: the total variation distance between the
 source's class proportions and the tile's, before and after weighting (0 = the same
 proportions). Split as in the demo: the one-shot tile is the first target tile.
-numpy and GDAL (the affine map is colour_map_rows.affine_mkl); seconds per data set.
+numpy, scipy (k-means) and GDAL; the affine map is colour_map_rows.affine_mkl, the tile
+readers translation_qda_proxy's. Seconds per data set.
 """
 
 import argparse
-import glob
 import os
 import sys
 
 import numpy as np
-from osgeo import gdal
+from scipy.cluster.vq import kmeans2, vq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from colour_map_rows import affine_mkl  # noqa: E402
+from translation_qda_proxy import read, tiles  # noqa: E402
 
 
-def _read(path):
-    return gdal.Open(path).ReadAsArray().astype(np.float64)
+def _pixels(paths):
+    """(N, C) float64 pixels of all images in ``paths``."""
+    return np.concatenate([read(p).astype(np.float64).reshape(3, -1).T for p in paths])
 
 
-def _tiles(data, domain, kind):
-    return sorted(glob.glob(f"{data}/{domain}/{kind}/tile_*.tif"))
-
-
-def _nearest(x, centres):
-    return ((x[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
-
-
-def kmeans(x, k, rng, iterations=25):
-    centres = x[rng.choice(len(x), k, replace=False)]
-    for _ in range(iterations):
-        assigned = _nearest(x, centres)
-        for j in range(k):
-            if (assigned == j).any():
-                centres[j] = x[assigned == j].mean(0)
-    return centres
+def _labels(paths):
+    return np.concatenate([read(p).ravel() for p in paths]).astype(np.int64)
 
 
 def proportions(labels, classes, weights=None):
@@ -61,20 +49,21 @@ def proportions(labels, classes, weights=None):
 
 def check(data, clusters, clip, seed=0, classes=6):
     rng = np.random.default_rng(seed)
-    source = np.concatenate([_read(p).reshape(3, -1).T for p in _tiles(data, "source", "images")])
-    source_labels = np.concatenate([_read(p).ravel() for p in _tiles(data, "source", "labels")])
-    tile = _read(_tiles(data, "target", "images")[0]).reshape(3, -1).T
-    tile_labels = _read(_tiles(data, "target", "labels")[0]).ravel().astype(int)
+    source = _pixels(tiles(data, "source", "images"))
+    source_labels = _labels(tiles(data, "source", "labels"))
+    tile = _pixels(tiles(data, "target", "images")[:1])
+    tile_labels = _labels(tiles(data, "target", "labels")[:1])
     pooled = np.concatenate([source, tile])
     mean, std = pooled.mean(0), pooled.std(0)
     source, tile = (source - mean) / std, (tile - mean) / std
     mapped = affine_mkl(source.T, tile.T)(source.T).T[rng.choice(len(source), 100000, replace=False)]
-    centres = kmeans(tile[rng.choice(len(tile), 20000, replace=False)], clusters, rng)
-    in_tile, in_mapped = _nearest(tile, centres), _nearest(mapped, centres)
+    centres, _ = kmeans2(tile[rng.choice(len(tile), 20000, replace=False)], clusters,
+                         iter=25, minit="++", seed=rng)
+    in_tile, in_mapped = vq(tile, centres)[0], vq(mapped, centres)[0]
     share_tile = np.bincount(in_tile, minlength=clusters) / len(in_tile)
     share_mapped = np.bincount(in_mapped, minlength=clusters) / len(in_mapped)
     weights = np.clip(share_mapped / np.maximum(share_tile, 1e-9), 1 / clip, clip)[in_tile]
-    wanted = proportions(source_labels.astype(int), classes)
+    wanted = proportions(source_labels, classes)
     before = proportions(tile_labels, classes)
     after = proportions(tile_labels, classes, weights)
     return {"data": data, "tv_before": 0.5 * np.abs(before - wanted).sum(),
